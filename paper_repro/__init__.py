@@ -1,0 +1,10 @@
+"""paper_repro: executable reproductions of four papers on stochastic-gradient noise."""
+from . import config, data, fetch, gradients, models, results, sweep, train
+from .config import ConfigError, from_profile, resolve_device
+from .data import Dataset, batch_indices, fixed_batches, load_dataset
+from .results import Claim, save_claims, save_json, save_npz
+
+__all__ = ["config", "data", "fetch", "gradients", "models", "results", "sweep", "train", "ConfigError",
+           "from_profile", "resolve_device", "Dataset", "batch_indices", "fixed_batches", "load_dataset", "Claim",
+           "save_claims", "save_json", "save_npz"]
+__version__ = "0.1.0"

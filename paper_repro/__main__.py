@@ -1,0 +1,6 @@
+"""``python -m paper_repro``."""
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,174 @@
+"""Chapter 1 (Simsekli et al. 2019): gradient-noise collection, its tail index, and the chapter's runs."""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .. import gradients
+from ..config import (DEVICES, PROFILES, ConfigError, check_choice, check_positive, check_positive_all,
+                      check_range, resolve_device)
+from ..data import load_dataset
+from ..estimators.tail import StreamingMohammadi, tail_index
+from ..models import accuracy, mlp
+
+CHAPTER = "tail_index"
+LOSSES = ("nll", "hinge")
+
+
+def nll_loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of the softmax outputs, -mean_mu log softmax(f(x_mu))_{y_mu} (the paper's NLL)."""
+    return F.cross_entropy(output, target)
+
+
+def linear_hinge_loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """One-vs-all linear hinge, mean over samples and classes of max(0, 1 - t_mu,c f_c(x_mu)), t = ±1 one-hot."""
+    t = 2.0 * F.one_hot(target, output.shape[-1]).to(output.dtype) - 1.0
+    return torch.relu(1.0 - t * output).mean()
+
+
+LOSS_FNS = {"nll": nll_loss, "hinge": linear_hinge_loss}
+
+
+@dataclasses.dataclass(frozen=True)
+class NoiseMeasurement:
+    """Tail index of the pooled gradient noise G_b - mean_b G_b over a fixed partition into batches."""
+
+    alpha: float  # Mohammadi alpha-hat of all pooled components (the paper's number)
+    stderr: float  # its approximate standard error
+    n_batches: int  # number of fixed batches
+    n_params: int  # number of parameters M
+    zero_fraction: float  # fraction of exactly-zero components
+    variants: dict  # alpha-hat of the same noise pooled differently (only when the matrix fitted in memory)
+    hist: dict  # histogram of the components: edges, counts, std, median_abs (only when in memory)
+
+
+def _histogram(v: torch.Tensor, bins: int = 121) -> dict:
+    """Histogram on a symmetric range of 8 robust scales of the pooled components, with Gaussian/SaS fit stats."""
+    med = v.abs().median().item()
+    edges = torch.linspace(-8 * med, 8 * med, bins + 1, dtype=torch.float64)
+    counts = torch.histc(v.double(), bins=bins, min=edges[0].item(), max=edges[-1].item())
+    return {"edges": edges.numpy(), "counts": counts.cpu().numpy(), "std": v.double().std().item(),
+            "median_abs": med, "n": v.numel()}
+
+
+def pooling_variants(noise: torch.Tensor, max_elements: int = 4_000_000, seed: int = 0) -> dict:
+    """alpha-hat of one noise matrix [batches, M] as pooled, randomly permuted, column-standardised + permuted, no zeros.
+
+    Permuted variants use a random subset of ``max_elements`` (a random subset of a permutation is a permutation).
+    """
+    gen = torch.Generator().manual_seed(seed)
+    flat = noise.reshape(-1)
+    take = lambda v: v[torch.randperm(v.numel(), generator=gen)[:max_elements].to(v.device)]  # noqa: E731
+    std = noise.std(0, keepdim=True)
+    live = std.reshape(-1) > 0
+    z = (noise[:, live] - noise[:, live].mean(0, keepdim=True)) / std[:, live]
+    nonzero = flat[flat != 0]
+    out = {"pooled": tail_index(flat).alpha, "permuted": tail_index(take(flat)).alpha,
+           "standardised_permuted": tail_index(take(z.reshape(-1))).alpha,
+           "nonzero_pooled": tail_index(nonzero).alpha if nonzero.numel() > 16 else math.nan,
+           "hill_pooled": tail_index(take(flat), "hill").alpha}
+    return out
+
+
+def measure_noise(model: nn.Module, loss_fn, x: torch.Tensor, y: torch.Tensor, batch_size: int,
+                  max_elements: int = 40_000_000, details: bool = True) -> NoiseMeasurement:
+    """alpha-hat of the gradient noise G_b - (1/B) sum_b G_b over the fixed batches b of (x, y), pooled as the paper.
+
+    Pass 1 takes the full gradient; pass 2 the batch gradients in as many chunks of batches as ``max_elements``
+    allows, streamed into the estimator (the P x M matrix is never held when it does not fit).
+    """
+    was_training = model.training
+    model.eval()
+    nb = len(x) // batch_size
+    n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    if details and nb * n_params <= max_elements:  # one pass: the matrix fits and is needed whole
+        g = gradients.batch_grads(model, loss_fn, x, y, batch_size)
+        noise = g - g.mean(0, keepdim=True)
+        res = tail_index(noise)
+        zero = (noise == 0).double().mean().item()
+        variants = pooling_variants(noise) if details else {}
+        hist = _histogram(noise.reshape(-1)) if details else {}
+    else:
+        used = nb * batch_size
+        full = gradients.full_grad(model, loss_fn, x[:used], y[:used])
+        rows = max(1, min(nb, min(max_elements, 4_000_000) // n_params))  # small chunks stream faster
+        acc, zeros = StreamingMohammadi(nb * n_params), 0
+        for i in range(0, nb, rows):
+            sl = slice(i * batch_size, min(i + rows, nb) * batch_size)
+            noise = gradients.batch_grads(model, loss_fn, x[sl], y[sl], batch_size) - full
+            zeros += (noise == 0).sum().item()
+            acc.update(noise)
+        res, zero, variants, hist = acc.result(), zeros / (nb * n_params), {}, {}
+    model.train(was_training)
+    return NoiseMeasurement(alpha=res.alpha, stderr=res.stderr, n_batches=nb, n_params=n_params,
+                            zero_fraction=zero, variants=variants, hist=hist)
+
+
+@dataclasses.dataclass(frozen=True)
+class NetRun:
+    """One FC net trained by SGD, then its gradient noise measured (one point of figures 2-4, 6)."""
+
+    dataset: str  # "mnist" | "fashion_mnist" (flattened images in [0, 1])
+    n_train: int  # first n_train training images (train set for SGD and noise)
+    n_test: int  # first n_test test images (test noise and accuracy)
+    width: int  # width of every hidden layer
+    depth: int  # number of Linear layers (depth - 1 hidden layers, as in the released code)
+    loss: str  # "nll" | "hinge"
+    batch_size: int  # SGD batch size, also the fixed-batch size of the noise (as in the released code)
+    lr: float  # SGD learning rate
+    steps: int  # SGD iterations
+    seed: int  # init and batch-order seed
+    device: str = "auto"  # auto | cpu | cuda
+    track_every: int = 0  # measure alpha-hat and accuracies every this many steps (0 = only at the end)
+    details: bool = True  # pooling variants and histogram of the final noise (when it fits in memory)
+    max_elements: int = 40_000_000  # memory budget of one noise pass, in float32 components
+
+
+def _data(run: NetRun, device):
+    train = load_dataset(run.dataset, train=True, device=device).first(run.n_train)
+    test = load_dataset(run.dataset, train=False, device=device).first(run.n_test)
+    return train, test
+
+
+def run_net(run: NetRun) -> dict:
+    """Train ``run``'s FC net with SGD and measure alpha-hat of its train and test gradient noise (sweep function)."""
+    from ..train import sgd_train
+
+    device = resolve_device(run.device)
+    train, test = _data(run, device)
+    torch.manual_seed(run.seed)
+    model = mlp(train.x[0].numel(), [run.width] * (run.depth - 1), train.classes, bias=False).to(device)
+    loss_fn = LOSS_FNS[run.loss]
+
+    def track(step, net):
+        m = measure_noise(net, loss_fn, train.x, train.y, run.batch_size, run.max_elements, details=False)
+        return {"step": step, "alpha": m.alpha, "stderr": m.stderr, "train_acc": accuracy(net, train.x, train.y),
+                "test_acc": accuracy(net, test.x, test.y)}
+
+    res = sgd_train(model, loss_fn, train.x, train.y, run.lr, run.batch_size, run.steps, seed=run.seed,
+                    callback=track if run.track_every else None, every=run.track_every)
+    if res.diverged:
+        return {"alpha_train": math.nan, "diverged": True}
+    m_tr = measure_noise(model, loss_fn, train.x, train.y, run.batch_size, run.max_elements, details=run.details)
+    m_te = measure_noise(model, loss_fn, test.x, test.y, run.batch_size, run.max_elements, details=False)
+    return {"alpha_train": m_tr.alpha, "stderr_train": m_tr.stderr, "alpha_test": m_te.alpha,
+            "stderr_test": m_te.stderr, "zero_fraction": m_tr.zero_fraction, "n_params": m_tr.n_params,
+            "train_acc": accuracy(model, train.x, train.y), "test_acc": accuracy(model, test.x, test.y),
+            "final_loss": float(res.losses[-20:].mean()), "variants": m_tr.variants, "hist": m_tr.hist,
+            "track": res.records, "diverged": False}
+
+
+def init_gaussian_variants(width: int = 64, depth: int = 2, n: int = 6000, dim: int = 784, batch_size: int = 100,
+                           seed: int = 0) -> dict:
+    """Pooling variants of the noise of a small FC net at init on Gaussian inputs and random labels (no training)."""
+    gen = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    x, y = torch.randn(n, dim, generator=gen), torch.randint(0, 10, (n,), generator=gen)
+    model = mlp(dim, [width] * (depth - 1), 10, bias=False)
+    g = gradients.batch_grads(model, nll_loss, x, y, batch_size)
+    return pooling_variants(g - g.mean(0, keepdim=True))

@@ -1,0 +1,143 @@
+"""Grids of runs through submitit (inline, local subprocesses or Slurm), resumable: one atomic JSON per run."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import time
+import traceback
+import warnings
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from tqdm.auto import tqdm
+
+from .config import check_choice
+from .results import atomic_write_bytes, to_jsonable
+
+EXECUTORS = ("inline", "local", "slurm")
+STATUSES = ("ok", "diverged", "failed")
+
+
+class Diverged(Exception):
+    """Raised by a run function whose dynamics blew up (recorded as status "diverged")."""
+
+
+class SweepError(RuntimeError):
+    """Some runs failed with an error (not a divergence); their tracebacks are in the message."""
+
+
+def config_key(fn: Callable, config: Any) -> str:
+    """Stable hash of the run function's name and the config's fields: the run's file name."""
+    payload = {"fn": f"{fn.__module__}.{fn.__qualname__}", "config": to_jsonable(config)}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def _checksum(record: dict) -> str:
+    body = {k: v for k, v in record.items() if k != "checksum"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _non_finite(metrics: Any) -> bool:
+    """True when any number in ``metrics`` (nested) is NaN or inf."""
+    if isinstance(metrics, dict):
+        return any(_non_finite(v) for v in metrics.values())
+    if isinstance(metrics, (list, tuple)):
+        return any(_non_finite(v) for v in metrics)
+    try:
+        return isinstance(float(metrics), float) and not math.isfinite(float(metrics))
+    except (TypeError, ValueError):
+        return False
+
+
+def execute_one(fn: Callable, config: Any, out_dir: str | Path) -> dict:
+    """Run ``fn(config)``, classify it ok / diverged / failed, and write ok and diverged runs atomically."""
+    key, start = config_key(fn, config), time.time()
+    try:
+        metrics = fn(config)
+        status = "diverged" if _non_finite(metrics) else "ok"
+        error = ""
+    except (Diverged, FloatingPointError) as exc:
+        metrics, status, error = {}, "diverged", f"{type(exc).__name__}: {exc}"
+    except Exception:  # noqa: BLE001 - recorded, reported by run_sweep
+        metrics, status, error = {}, "failed", traceback.format_exc()
+    record = {"key": key, "fn": f"{fn.__module__}.{fn.__qualname__}", "config": to_jsonable(config),
+              "status": status, "metrics": to_jsonable(metrics), "error": error,
+              "seconds": round(time.time() - start, 4)}
+    record["checksum"] = _checksum(record)
+    if status != "failed":
+        atomic_write_bytes(Path(out_dir) / f"{key}.json", json.dumps(record, allow_nan=False).encode())
+    return record
+
+
+def load_record(path: Path) -> dict | None:
+    """A finished run's record, or None when the file is unreadable or its checksum does not match."""
+    try:
+        record = json.loads(Path(path).read_text())
+        if record.get("checksum") == _checksum(record) and record.get("status") in STATUSES:
+            return record
+    except (OSError, ValueError, AttributeError):
+        pass
+    return None
+
+
+def _run_chunk(fn: Callable, configs: Sequence[Any], out_dir: str) -> list[dict]:
+    """Worker body for submitit jobs: runs its configs one after the other."""
+    return [execute_one(fn, c, out_dir) for c in configs]
+
+
+def run_sweep(fn: Callable[[Any], dict], configs: Sequence[Any], out_dir: str | Path, executor: str = "inline",
+              *, workers: int = 2, progress: bool = True, strict: bool = True, **executor_kwargs) -> list[dict]:
+    """Run ``fn`` on every config not finished yet in ``out_dir``; return all records in config order.
+
+    ``executor``: "inline" (this process), "local" (``workers`` subprocesses via submitit) or "slurm"
+    (``workers`` Slurm jobs; ``executor_kwargs`` go to ``AutoExecutor.update_parameters``, e.g.
+    ``slurm_partition="gpu", gpus_per_node=1, timeout_min=600``). Failed runs raise SweepError when ``strict``.
+    """
+    check_choice("executor", executor, EXECUTORS)
+    if any(not dataclasses.is_dataclass(c) for c in configs):
+        raise TypeError("every config must be a (frozen) dataclass instance")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    keys = [config_key(fn, c) for c in configs]
+    done: dict[str, dict] = {}
+    for key in set(keys):
+        path = out_dir / f"{key}.json"
+        if path.exists():
+            record = load_record(path)
+            if record is None:
+                warnings.warn(f"corrupted result {path} will be recomputed", stacklevel=2)
+            else:
+                done[key] = record
+    todo = [c for c, k in zip(configs, keys) if k not in done]
+    todo = list({config_key(fn, c): c for c in todo}.values())  # duplicates run once
+    if executor == "inline":
+        new = [execute_one(fn, c, out_dir) for c in tqdm(todo, desc="sweep", disable=not progress, leave=False)]
+    elif todo:
+        new = _submit(fn, todo, out_dir, executor, workers, executor_kwargs)
+    else:
+        new = []
+    done.update({r["key"]: r for r in new})
+    failed = [r for r in new if r["status"] == "failed"]
+    if failed and strict:
+        raise SweepError(f"{len(failed)} of {len(todo)} runs failed; first traceback:\n{failed[0]['error']}")
+    return [done[k] for k in keys if k in done]
+
+
+def _submit(fn, todo, out_dir: Path, executor: str, workers: int, kwargs: dict) -> list[dict]:
+    """Split ``todo`` into ``workers`` chunks and run them as submitit jobs; wait for all."""
+    import submitit
+
+    folder = out_dir / "_submitit"
+    ex = submitit.LocalExecutor(folder=folder) if executor == "local" else submitit.AutoExecutor(
+        folder=folder, cluster="slurm")
+    ex.update_parameters(timeout_min=kwargs.pop("timeout_min", 24 * 60), **kwargs)
+    chunks = [todo[i::workers] for i in range(min(workers, len(todo)))]
+    jobs = [ex.submit(_run_chunk, fn, chunk, str(out_dir)) for chunk in chunks]
+    return [record for job in jobs for record in job.result()]
+
+
+def load_sweep(out_dir: str | Path) -> list[dict]:
+    """Every valid record in a sweep folder (for analysis after the fact)."""
+    return [r for p in sorted(Path(out_dir).glob("*.json")) if (r := load_record(p)) is not None]
