@@ -181,18 +181,23 @@ def stage_book(root: Path = REPO_ROOT, out: Path | None = None, stage: Path | No
     return stage
 
 
-def build_book(root: Path = REPO_ROOT, out: Path | None = None, strict: bool = True) -> Path:
-    """Render the HTML book into ``<root>/_build/html`` from executed notebooks (``-W -n --keep-going`` if strict)."""
-    stage = stage_book(root, out)
+def build_book(root: Path = REPO_ROOT, out: Path | None = None, strict: bool = True,
+               dest: Path | None = None) -> Path:
+    """Render the HTML book into ``<dest>/_build/html`` (dest: the repo) from executed notebooks.
+
+    ``strict`` passes ``-W -n --keep-going``: any warning fails the build.
+    """
+    dest = Path(dest or root).resolve()
+    stage = stage_book(root, out, dest / "_build" / "stage")
     exe = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(exe if exe.exists() else "jupyter-book"), "build", str(stage), "--path-output", str(root)]
+    cmd = [str(exe if exe.exists() else "jupyter-book"), "build", str(stage), "--path-output", str(dest)]
     if strict:
         cmd += ["-W", "-n", "--keep-going"]
     env = {**os.environ, "PAPER_REPRO_OUTPUT": str(Path(out or output_root()).resolve())}
     proc = subprocess.run(cmd, cwd=root, env=env)
     if proc.returncode != 0:
         raise RuntimeError(f"book build failed (exit {proc.returncode}): {' '.join(cmd)}")
-    return root / "_build" / "html"
+    return dest / "_build" / "html"
 
 
 def execution_report(out: Path | None = None) -> list[dict]:

@@ -100,7 +100,7 @@ def _scan(logx, below, suffix, starts, grid, chunk):
         s, b, nt = starts[a:a + chunk], betas[a:a + chunk], n_t[a:a + chunk]
         first = np.searchsorted(grid, s.min())
         gl, gb = lg[first:], bg[first:]
-        fit = -np.expm1((1.0 - b[:, None]) * (gl[None, :] - logx[s][:, None]))
+        fit = -np.expm1(np.minimum((1.0 - b[:, None]) * (gl[None, :] - logx[s][:, None]), 0.0))
         dev = np.abs(fit - (gb[None, :] - s[:, None]) / nt[:, None])
         dev[grid[first:][None, :] < s[:, None]] = 0.0
         ks[a:a + chunk] = dev.max(1)

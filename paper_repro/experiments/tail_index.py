@@ -27,7 +27,8 @@ def nll_loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 def linear_hinge_loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """One-vs-all linear hinge, mean over samples and classes of max(0, 1 - t_mu,c f_c(x_mu)), t = ±1 one-hot."""
-    t = 2.0 * F.one_hot(target, output.shape[-1]).to(output.dtype) - 1.0
+    classes = torch.arange(output.shape[-1], device=output.device)
+    t = torch.where(classes == target.unsqueeze(-1), 1.0, -1.0).to(output.dtype)  # vmap-friendly one-hot
     return torch.relu(1.0 - t * output).mean()
 
 
@@ -70,7 +71,7 @@ def pooling_variants(noise: torch.Tensor, max_elements: int = 4_000_000, seed: i
     nonzero = flat[flat != 0]
     out = {"pooled": tail_index(flat).alpha, "permuted": tail_index(take(flat)).alpha,
            "standardised_permuted": tail_index(take(z.reshape(-1))).alpha,
-           "nonzero_pooled": tail_index(nonzero).alpha if nonzero.numel() > 16 else math.nan,
+           "nonzero_pooled": tail_index(nonzero).alpha if nonzero.numel() > 16 else None,
            "hill_pooled": tail_index(take(flat), "hill").alpha}
     return out
 
@@ -124,7 +125,7 @@ class NetRun:
     steps: int  # SGD iterations
     seed: int  # init and batch-order seed
     device: str = "auto"  # auto | cpu | cuda
-    track_every: int = 0  # measure alpha-hat and accuracies every this many steps (0 = only at the end)
+    track_points: int = 0  # measure alpha-hat and accuracies at this many log-spaced steps (0 = only at the end)
     details: bool = True  # pooling variants and histogram of the final noise (when it fits in memory)
     max_elements: int = 40_000_000  # memory budget of one noise pass, in float32 components
 
@@ -145,13 +146,18 @@ def run_net(run: NetRun) -> dict:
     model = mlp(train.x[0].numel(), [run.width] * (run.depth - 1), train.classes, bias=False).to(device)
     loss_fn = LOSS_FNS[run.loss]
 
+    marks = set(np.unique(np.geomspace(1, run.steps, run.track_points).round().astype(int)).tolist()) | {0} \
+        if run.track_points else set()
+
     def track(step, net):
+        if step not in marks:
+            return None
         m = measure_noise(net, loss_fn, train.x, train.y, run.batch_size, run.max_elements, details=False)
         return {"step": step, "alpha": m.alpha, "stderr": m.stderr, "train_acc": accuracy(net, train.x, train.y),
                 "test_acc": accuracy(net, test.x, test.y)}
 
     res = sgd_train(model, loss_fn, train.x, train.y, run.lr, run.batch_size, run.steps, seed=run.seed,
-                    callback=track if run.track_every else None, every=run.track_every)
+                    callback=track if marks else None, every=1 if marks else 0)
     if res.diverged:
         return {"alpha_train": math.nan, "diverged": True}
     m_tr = measure_noise(model, loss_fn, train.x, train.y, run.batch_size, run.max_elements, details=run.details)
@@ -172,3 +178,85 @@ def init_gaussian_variants(width: int = 64, depth: int = 2, n: int = 6000, dim: 
     model = mlp(dim, [width] * (depth - 1), 10, bias=False)
     g = gradients.batch_grads(model, nll_loss, x, y, batch_size)
     return pooling_variants(g - g.mean(0, keepdim=True))
+
+
+@dataclasses.dataclass(frozen=True)
+class TailIndexConfig:
+    """Everything the chapter runs; ``PRESETS`` holds the smoke / quick / paper profiles."""
+
+    profile: str = "quick"  # smoke | quick | paper
+    device: str = "auto"  # auto | cpu | cuda
+    dataset: str = "mnist"  # mnist | fashion_mnist
+    n_train: int = 60000  # first n_train training images (SGD and train noise)
+    n_test: int = 10000  # first n_test test images (test noise and accuracy)
+    lr: float = 0.1  # SGD learning rate (paper: 0.1, no momentum)
+    batch_size: int = 500  # SGD and noise batch size (paper text: 500; released code: 100)
+    steps: int = 1000  # SGD iterations of every net
+    losses: tuple = ("nll", "hinge")  # losses of the width/depth sweeps
+    seeds: tuple = (0, 1)  # seeds (error bars)
+    widths: tuple = (16, 32, 64, 128, 256)  # widths of the width sweep (at depth base_depth)
+    depths: tuple = (2, 3, 4, 6)  # depths (number of Linear layers) of the depth sweep (at width base_width)
+    base_width: int = 64  # width of the depth and batch sweeps
+    base_depth: int = 2  # depth of the width and batch sweeps
+    batch_sizes: tuple = (50, 100, 250, 500, 1000)  # batch sizes of the batch sweep (nll, first seed)
+    track_steps: int = 3000  # SGD iterations of the tracked run (figure 4)
+    track_points: int = 16  # log-spaced measurements along the tracked run
+    synth_alphas: tuple = (1.0, 1.2, 1.4, 1.6, 1.8, 2.0)  # true alphas of the estimator check
+    synth_sizes: tuple = (1000, 10000, 100000, 1000000)  # sample sizes of the estimator check
+    synth_reps: int = 5  # repetitions per (alpha, size)
+    sde_alphas: tuple = (1.2, 1.5, 1.8, 2.0)  # tail indices of the SDE noise (2 = Brownian)
+    sde_eps: tuple = (0.15, 0.2, 0.3, 0.4, 0.6)  # noise scales epsilon (at basin half-width 1)
+    sde_widths: tuple = (0.5, 0.75, 1.0, 1.5, 2.0)  # basin half-widths a (at epsilon sde_eps_fixed)
+    sde_eps_fixed: float = 0.3  # epsilon of the width scan
+    sde_particles: int = 1000  # particles per SDE setting
+    sde_dt: float = 0.01  # Euler step
+    sde_t_max: float = 200.0  # censoring time of the exit-time simulation
+    max_elements: int = 40_000_000  # memory budget of one noise pass (float32 components)
+
+    def __post_init__(self):
+        check_choice("profile", self.profile, PROFILES)
+        check_choice("device", self.device, DEVICES)
+        check_choice("dataset", self.dataset, ("mnist", "fashion_mnist"))
+        for name in ("n_train", "n_test", "batch_size", "steps", "base_width", "base_depth", "track_steps",
+                     "track_points", "synth_reps", "sde_particles", "max_elements"):
+            check_positive(name, getattr(self, name), integer=True)
+        for name in ("lr", "sde_dt", "sde_t_max", "sde_eps_fixed"):
+            check_positive(name, getattr(self, name))
+        for name in ("widths", "depths", "batch_sizes", "synth_sizes"):
+            check_positive_all(name, getattr(self, name), integer=True)
+        check_positive_all("sde_eps", self.sde_eps)
+        check_positive_all("sde_widths", self.sde_widths)
+        for v in self.losses or [None]:
+            check_choice("losses element", v, LOSSES)
+        if not self.seeds or any(not isinstance(s, int) or s < 0 for s in self.seeds):
+            raise ConfigError(f"seeds={self.seeds!r} must be a non-empty tuple of integers >= 0")
+        for name in ("synth_alphas", "sde_alphas"):
+            for a in getattr(self, name) or [None]:
+                check_range(f"{name} element", a, 0.5, 2.0)
+        if min(self.depths + (self.base_depth,)) < 2:
+            raise ConfigError("depths and base_depth must be >= 2 (at least one hidden layer)")
+        if max(self.batch_sizes + (self.batch_size,)) * 2 > min(self.n_train, self.n_test):
+            raise ConfigError(f"every batch size must leave >= 2 batches in n_train={self.n_train} and "
+                              f"n_test={self.n_test}")
+
+    def net(self, **changes) -> NetRun:
+        """The NetRun of this config with ``changes`` (width, depth, loss, seed, batch_size, ...)."""
+        base = dict(dataset=self.dataset, n_train=self.n_train, n_test=self.n_test, width=self.base_width,
+                    depth=self.base_depth, loss=self.losses[0], batch_size=self.batch_size, lr=self.lr,
+                    steps=self.steps, seed=self.seeds[0], device=self.device, max_elements=self.max_elements)
+        return NetRun(**{**base, **changes})
+
+
+PRESETS = {
+    "smoke": TailIndexConfig(profile="smoke", n_train=2000, n_test=500, steps=40, seeds=(0,), widths=(16, 64),
+                             depths=(2, 3), base_width=32, batch_sizes=(50, 100), batch_size=100, losses=("nll", "hinge"),
+                             track_steps=60, track_points=4, synth_sizes=(1000, 10000, 100000), synth_reps=2,
+                             synth_alphas=(1.0, 1.5, 2.0), sde_alphas=(1.5, 2.0), sde_eps=(0.3, 0.6),
+                             sde_widths=(0.75, 1.5), sde_particles=200, sde_t_max=20.0),
+    "quick": TailIndexConfig(profile="quick"),
+    "paper": TailIndexConfig(profile="paper", steps=10000, seeds=(0, 1, 2),
+                             widths=(4, 8, 16, 32, 64, 128, 256, 512, 1024), depths=(2, 3, 4, 5, 6, 7, 8, 9, 10),
+                             base_width=128, track_steps=10000, track_points=30, synth_reps=10,
+                             batch_sizes=(50, 100, 250, 500, 1000), sde_particles=5000, sde_t_max=1000.0,
+                             sde_eps=(0.1, 0.15, 0.2, 0.3, 0.4, 0.6), max_elements=400_000_000),
+}

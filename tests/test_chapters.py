@@ -1,0 +1,52 @@
+"""Every chapter in _toc.yml executed in the smoke profile, then a strict book build from those notebooks."""
+import json
+import os
+
+import nbformat
+import pytest
+
+from paper_repro import runner
+from paper_repro.results import REPO_ROOT
+
+CHAPTERS = runner.chapters(REPO_ROOT)
+
+
+@pytest.fixture(scope="session")
+def smoke_output(tmp_path_factory):
+    """One output root shared by the chapter runs and the book build (``PAPER_REPRO_SMOKE_OUTPUT`` to keep it)."""
+    keep = os.environ.get("PAPER_REPRO_SMOKE_OUTPUT")
+    return tmp_path_factory.mktemp("smoke") if not keep else __import__("pathlib").Path(keep)
+
+
+def test_every_toc_chapter_follows_the_rails():
+    for ch in CHAPTERS:
+        names = [p.name for p in ch.parameters()]
+        assert names[:2] == ["profile", "device"] or {"profile", "device"} <= set(names), ch.name
+        assert all(p.help for p in ch.parameters()), f"{ch.name}: every parameter needs a # comment"
+
+
+@pytest.mark.chapters
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.name for c in CHAPTERS])
+def test_chapter_runs_in_smoke_profile(chapter, smoke_output, monkeypatch):
+    monkeypatch.setenv("PAPER_REPRO_OUTPUT", str(smoke_output))
+    path = runner.run_chapter(chapter, "smoke", "auto", out=smoke_output, progress=False)
+    nb = nbformat.read(path, as_version=4)
+    assert nb.metadata["paper_repro"]["profile"] == "smoke"
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+    assert not errors
+    figures = list((smoke_output / chapter.name / "figures").glob("*.png"))
+    assert figures, f"{chapter.name} saved no figure"
+    assert {f.stem for f in figures} == {f.stem for f in (smoke_output / chapter.name / "figures").glob("*.pdf")}
+    claims = json.loads((smoke_output / chapter.name / "claims.json").read_text())["claims"]
+    assert claims and all(c["ours"] not in ("", None) for c in claims)
+
+
+@pytest.mark.book
+def test_book_builds_strictly_from_smoke_notebooks(smoke_output, tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("PAPER_REPRO_OUTPUT", str(smoke_output))
+    dest = tmp_path_factory.mktemp("site")
+    html = runner.build_book(REPO_ROOT, out=smoke_output, strict=True, dest=dest)
+    assert (html / "index.html").exists()
+    for ch in CHAPTERS:
+        page = (html / "book" / f"{ch.name}.html").read_text()
+        assert "<img" in page, f"{ch.name}: no figure in the built page"

@@ -1,0 +1,69 @@
+"""Trainer (divergence recorded), results files, widgets (kernel-free links), models."""
+import json
+
+import ipywidgets as W
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from paper_repro import models, results, train, widgets
+
+
+def test_sgd_learns_and_records_divergence():
+    torch.manual_seed(0)
+    x = torch.randn(256, 5)
+    y = x @ torch.tensor([1.0, -2.0, 0.5, 0.0, 3.0])
+    model = models.mlp(5, [], 1, bias=False, init="standard")
+    mse = lambda out, t: ((out.reshape(-1) - t) ** 2).mean()  # noqa: E731
+    res = train.sgd_train(model, mse, x, y, lr=0.05, batch_size=32, steps=400, seed=1,
+                          callback=lambda step, m: step, every=100)
+    assert not res.diverged and res.steps_run == 400 and res.losses[-1] < 1e-3 * res.losses[0]
+    assert res.records == [0, 100, 200, 300, 400]
+    blown = train.sgd_train(models.mlp(5, [], 1), mse, x, y * 1e3, lr=50.0, batch_size=32, steps=400)
+    assert blown.diverged and blown.steps_run < 400 and not np.isfinite(blown.losses[-1])
+
+
+def test_results_are_valid_json_and_npz(tmp_path):
+    path = results.save_json("demo", "r", {"a": np.float32(1.5), "b": float("nan"), "c": torch.arange(3)})
+    assert json.loads(path.read_text()) == {"a": 1.5, "b": None, "c": [0, 1, 2]}
+    npz = results.save_npz("demo", "arr", x=torch.ones(2, 2))
+    assert np.load(npz, allow_pickle=False)["x"].shape == (2, 2)
+    claim = results.Claim("k", "noise is heavy-tailed", "alpha < 2", "alpha = 1.3", "reproduced", "mnist", "quick")
+    results.save_claims("demo", [claim])
+    assert results.load_claims()["demo"][0]["ours"] == "alpha = 1.3"
+    with pytest.raises(ValueError, match="verdict"):
+        results.Claim("k", "s", "p", "o", "maybe", "mnist", "quick")
+
+
+def test_explorer_links_every_stack_to_its_slider():
+    calls = []
+
+    def render(a, b):
+        calls.append((a, b))
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [0, a * b])
+        return fig
+
+    box = widgets.explorer(render, {"a": [1, 2], "b": [0.5, 1.0, 2.0]}, live_controls={"a": (0.0, 3.0)})
+    assert sorted(calls) == sorted((a, b) for a in [1, 2] for b in [0.5, 1.0, 2.0])
+    explorer = box.children[0]
+    sliders, outer = explorer.children[0].children, explorer.children[1]
+    assert [s.description for s in sliders] == ["a", "b"] and len(outer.children) == 2
+    links = [w for w in W.Widget.widgets.values() if type(w).__name__ == "Link"]
+    linked = {(ln.source[0].model_id, ln.target[0].model_id) for ln in links}
+    assert (sliders[0].model_id, outer.model_id) in linked
+    assert all((sliders[1].model_id, inner.model_id) in linked for inner in outer.children)
+    frames = [img.value for inner in outer.children for img in inner.children]
+    assert len(frames) == 6 and all(f[:4] == b"\x89PNG" for f in frames)
+
+
+def test_models_shapes():
+    assert models.mlp(784, [100, 100], 1, init="glorot")(torch.zeros(2, 1, 28, 28)).shape == (2, 1)
+    assert models.alexnet_like(8)(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
+    assert models.lenet()(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+    assert models.vgg_small((8, 16, 32))(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
+    assert not any(isinstance(m, nn.Linear) and m.bias is not None for m in models.mlp(4, [3], 2))
+    with pytest.raises(ValueError, match="activation"):
+        models.mlp(4, [3], 2, activation="swish")

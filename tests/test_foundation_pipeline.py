@@ -1,0 +1,126 @@
+"""The papermill pipeline, CLI and config validation on a tiny demo book written by the test."""
+import dataclasses
+import textwrap
+
+import nbformat
+import papermill
+import pytest
+
+from paper_repro import cli, config, runner
+from paper_repro.config import ConfigError
+
+DEMO = textwrap.dedent('''\
+    # ---
+    # jupyter:
+    #   kernelspec:
+    #     display_name: Python 3
+    #     language: python
+    #     name: python3
+    # ---
+
+    # %% [markdown]
+    # # Demo chapter
+
+    # %% tags=["parameters"]
+    profile = "quick"  # smoke | quick | paper
+    device = "auto"  # auto | cpu | cuda
+    lr = 0.1  # learning rate (> 0)
+
+    # %%
+    from paper_repro.config import check_choice, check_positive, resolve_device
+    check_choice("profile", profile, ("smoke", "quick", "paper"))
+    check_positive("lr", lr)
+    dev = resolve_device(device)
+    import matplotlib.pyplot as plt
+    from paper_repro.plotting import save_figure
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, lr])
+    save_figure(fig, "demo", "line")
+    print(f"lr = {lr} on {dev}")
+''')
+
+
+@pytest.fixture
+def demo_root(tmp_path):
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "demo.py").write_text(DEMO)
+    (tmp_path / "book" / "intro.md").write_text("# Intro\n\nA demo book.\n")
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: book/demo\n")
+    (tmp_path / "_config.yml").write_text(
+        "title: demo\nonly_build_toc_files: true\nexecute:\n  execute_notebooks: 'off'\n"
+        "sphinx:\n  config:\n    nb_custom_formats:\n      .py:\n        - jupytext.reads\n        - fmt: py:percent\n")
+    return tmp_path
+
+
+def test_parameters_are_listed_with_meaning(demo_root):
+    (chapter,) = runner.chapters(demo_root)
+    params = {p.name: p for p in chapter.parameters()}
+    assert chapter.title == "Demo chapter"
+    assert params["lr"].default == 0.1 and params["lr"].help == "learning rate (> 0)"
+    assert params["profile"].help == "smoke | quick | paper"
+
+
+def test_run_and_strict_build(demo_root, tmp_path):
+    out = tmp_path / "out"
+    (chapter,) = runner.chapters(demo_root)
+    nb_path = runner.run_chapter(chapter, "smoke", "cpu", {"lr": 0.5}, out=out, progress=False)
+    nb = nbformat.read(nb_path, as_version=4)
+    meta = nb.metadata["paper_repro"]
+    assert meta["profile"] == "smoke" and meta["device"] == "cpu" and meta["seconds"] > 0
+    assert "lr = 0.5 on cpu" in "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    assert (out / "demo" / "figures" / "line.png").exists() and (out / "demo" / "figures" / "line.pdf").exists()
+    assert not (demo_root / "book" / "demo.ipynb").exists()  # executed notebooks stay out of book/
+    html = runner.build_book(demo_root, out=out, strict=True, dest=tmp_path / "site")
+    page = (html / "book" / "demo.html").read_text()
+    assert "lr = 0.5 on cpu" in page and "<img" in page
+
+
+def test_bad_parameters_fail_before_compute(demo_root, tmp_path):
+    (chapter,) = runner.chapters(demo_root)
+    with pytest.raises(ConfigError, match="no parameter"):
+        runner.run_chapter(chapter, "smoke", "cpu", {"lr_typo": 1}, out=tmp_path, progress=False)
+    with pytest.raises(ConfigError, match="profile"):
+        runner.run_chapter(chapter, "huge", "cpu", out=tmp_path, progress=False)
+    with pytest.raises(papermill.PapermillExecutionError, match="lr=-1"):
+        runner.run_chapter(chapter, "smoke", "cpu", {"lr": -1}, out=tmp_path, progress=False)
+
+
+def test_build_refuses_to_execute_missing_notebooks(demo_root, tmp_path):
+    with pytest.raises(ConfigError, match="no executed notebook"):
+        runner.build_book(demo_root, out=tmp_path / "nothing", dest=tmp_path / "site")
+
+
+def test_cli_errors_and_values(capsys):
+    assert cli.main(["run", "no_such_chapter", "--profile", "smoke"]) == 2
+    assert "unknown chapter" in capsys.readouterr().err
+    assert runner.parse_value("0.5") == 0.5 and runner.parse_value("[1, 2]") == [1, 2]
+    assert runner.parse_value("mnist") == "mnist" and runner.parse_value("None") is None
+    assert cli.main(["list"]) == 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Toy:
+    profile: str  # smoke | quick | paper
+    lr: float  # learning rate
+
+    def __post_init__(self):
+        config.check_positive("lr", self.lr)
+
+
+def test_config_helpers():
+    presets = {"smoke": Toy("smoke", 0.1), "quick": Toy("quick", 0.2)}
+    assert config.from_profile(presets, "quick", lr=None) == Toy("quick", 0.2)
+    assert config.from_profile(presets, "smoke", lr=0.3).lr == 0.3
+    with pytest.raises(ConfigError, match="profile='paper'"):
+        config.from_profile(presets, "paper")
+    with pytest.raises(ConfigError, match="lr=-1"):
+        config.from_profile(presets, "smoke", lr=-1)
+    with pytest.raises(ConfigError, match="unknown parameter"):
+        config.from_profile(presets, "smoke", learning_rate=1)
+    with pytest.raises(ConfigError, match="device"):
+        config.resolve_device("tpu")
+    assert str(config.resolve_device("cpu")) == "cpu"
+    with pytest.raises(ConfigError):
+        config.check_range("alpha", 2.5, 0, 2)
+    with pytest.raises(ConfigError, match="positive integer"):
+        config.check_positive("batch_size", 2.5, integer=True)
