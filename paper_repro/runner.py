@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import time
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -138,6 +139,10 @@ def run_chapter(chapter: Chapter, profile: str = "quick", device: str = "auto", 
                                   "parameters": params, "host": platform.node(), "python": sys.version.split()[0],
                                   "torch": _torch_version()}
     nbformat.write(nb, target)
+    from .site import widget_state_bytes
+
+    nb.metadata["paper_repro"]["widget_state_bytes"] = widget_state_bytes(target)
+    nbformat.write(nb, target)
     return target
 
 
@@ -157,8 +162,12 @@ def stage_book(root: Path = REPO_ROOT, out: Path | None = None, stage: Path | No
     """Copy the book's sources to a staging folder, each chapter replaced by its executed notebook.
 
     Nothing is executed there (``execute_notebooks: "off"``): a notebook run on a GPU is never re-run on the CPU.
+    The generated pages (scorecard, execution report) are filled in, the widget JavaScript is vendored into
+    ``_static`` and each chapter gets download links for its executed ``.ipynb`` and its ``.py``.
     """
     import yaml
+
+    from . import results, site
 
     stage = Path(stage or root / "_build" / "stage")
     shutil.rmtree(stage, ignore_errors=True)
@@ -166,7 +175,21 @@ def stage_book(root: Path = REPO_ROOT, out: Path | None = None, stage: Path | No
                                                                                    ".ipynb_checkpoints"))
     config = yaml.safe_load((root / "_config.yml").read_text())
     config.setdefault("execute", {})["execute_notebooks"] = "off"
-    (stage / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    sphinx = config.setdefault("sphinx", {})
+    try:
+        site.vendor_widget_js(stage)
+        sphinx.setdefault("extra_extensions", []).append("paper_repro.site")
+        sphinx.setdefault("config", {}).update(nb_ipywidgets_js={}, html_extra_path=["_extra"])
+    except (RuntimeError, OSError) as exc:  # no npm: myst-nb's CDN links stay
+        warnings.warn(f"widget JavaScript not vendored ({exc}); pages will load it from a CDN", stacklevel=2)
+    # pydata theme: an explicit colour mode (an empty one logs a console error on every page)
+    sphinx.setdefault("config", {}).setdefault("html_context", {}).setdefault("default_mode", "light")
+    repository = os.environ.get("PAPER_REPRO_REPOSITORY")
+    if repository:
+        config["repository"] = {"url": repository, "branch": "main"}
+        config["launch_buttons"] = {"binderhub_url": "https://mybinder.org",
+                                    "colab_url": "https://colab.research.google.com", "notebook_interface": "classic"}
+    (stage / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     shutil.copy(root / "_toc.yml", stage / "_toc.yml")
     missing = []
     for ch in chapters(root):
@@ -174,10 +197,22 @@ def stage_book(root: Path = REPO_ROOT, out: Path | None = None, stage: Path | No
         if not executed.exists():
             missing.append(ch.name)
             continue
-        shutil.copy(executed, stage / "book" / f"{ch.name}.ipynb")
+        target = stage / "book" / f"{ch.name}.ipynb"
+        shutil.copy(executed, target)
+        (stage / "book" / "_py").mkdir(exist_ok=True)
+        shutil.copy(ch.path, stage / "book" / "_py" / ch.path.name)
+        site.add_download_cell(target, ch.name, repository)
     if missing:
         raise ConfigError(f"chapter(s) {missing} have no executed notebook in {notebooks_dir(out)}; "
                           f"run `python -m paper_repro run {' '.join(missing)} --profile quick` first")
+    pages = stage / "book"
+    if (pages / "scorecard.md").exists():
+        claims = results.load_claims(Path(out or output_root()))
+        site.fill_placeholder(pages / "scorecard.md", "scorecard",
+                              site.scorecard_markdown(claims, [(c.name, c.title) for c in chapters(root)]))
+    if (pages / "execution_report.md").exists():
+        site.fill_placeholder(pages / "execution_report.md", "execution-report",
+                              site.execution_report_markdown(execution_report(out)))
     return stage
 
 

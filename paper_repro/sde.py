@@ -47,23 +47,33 @@ def simulate_exit(alpha, eps, width, n_particles: int = 1000, dt: float = 0.01, 
     s = alpha.size
     dev = torch.device(device)
     gen = torch.Generator(device=dev).manual_seed(seed)
-    a_t = torch.as_tensor(width, device=dev).reshape(s, 1)
-    amp = torch.as_tensor(eps * dt ** (1.0 / alpha), device=dev).reshape(s, 1)
-    x = torch.zeros(s, n_particles, dtype=torch.float64, device=dev)
-    exit_step = torch.full((s, n_particles), -1, dtype=torch.long, device=dev)
+    # active particles only, flat: position, setting id; finished ones are dropped every `compact` steps
+    sid = torch.arange(s, device=dev).repeat_interleave(n_particles)
+    x = torch.zeros(s * n_particles, dtype=torch.float64, device=dev)
+    pid = torch.arange(s * n_particles, device=dev)
+    a_s = torch.as_tensor(width, device=dev)
+    amp_s = torch.as_tensor(eps * dt ** (1.0 / alpha), device=dev)
+    alpha_s = torch.as_tensor(alpha, device=dev)
+    exit_step = torch.full((s * n_particles,), -1, dtype=torch.long, device=dev)
     n_steps = int(math.ceil(t_max / dt))
-    groups = {a: np.flatnonzero(alpha == a) for a in np.unique(alpha)}
-    noise = torch.empty_like(x)
+    compact = 64
     for step in tqdm(range(1, n_steps + 1), disable=not progress, desc="SDE", leave=False):
-        for a, rows in groups.items():
-            noise[rows] = sample_sas(float(a), (len(rows), n_particles), generator=gen, device=dev, dtype=torch.float64)
+        if (step - 1) % compact == 0:
+            keep = exit_step[pid] < 0
+            x, sid, pid = x[keep], sid[keep], pid[keep]
+            if not len(x):
+                break
+            amp, bound = amp_s[sid], a_s[sid]
+            groups = [(float(a), torch.nonzero(alpha_s[sid] == a).reshape(-1)) for a in torch.unique(alpha_s[sid])]
+        noise = torch.empty_like(x)
+        for a, idx in groups:
+            noise[idx] = (math.sqrt(2.0) * torch.randn(len(idx), generator=gen, device=dev, dtype=torch.float64)
+                          if a == 2.0 else sample_sas(a, len(idx), generator=gen, device=dev, dtype=torch.float64))
         x = x - x * dt + amp * noise
-        out = (x.abs() >= a_t) & (exit_step < 0)
-        if out.any():
-            exit_step[out] = step
-            x = torch.where(out, torch.zeros_like(x), x)  # parked; its time is recorded
-        if step % 64 == 0 and bool((exit_step >= 0).all()):
-            break
+        out = (x.abs() >= bound) & (exit_step[pid] < 0)
+        exit_step[pid[out]] = step
+        x = torch.where(out, torch.zeros_like(x), x)  # parked until the next compaction; its time is recorded
+    exit_step = exit_step.reshape(s, n_particles)
     censored = (exit_step < 0).cpu().numpy()
     times = np.where(censored, n_steps, exit_step.cpu().numpy()) * dt
     return ExitTimes(alpha=alpha.reshape(-1), eps=eps.reshape(-1), width=width.reshape(-1), times=times,
@@ -81,12 +91,15 @@ def levy_exit_theory(alpha, eps, width):
     return alpha * width ** alpha / (2.0 * c * eps ** alpha)
 
 
-def brownian_exit_theory(sigma, width, n_grid: int = 4001):
+def brownian_exit_theory(sigma, width, dt: float = 0.0, n_grid: int = 4001):
     """Exact mean exit time of dX = -X dt + sigma dW from (-a, a) started at 0 (solves L T = -1 numerically).
 
     T(0) = (2/sigma^2) int_0^a psi(y) int_0^y 1/psi(z) dz dy with psi = exp(2U/sigma^2): exponential in a^2/sigma^2.
+    ``dt`` > 0 applies the discrete-monitoring correction of an Euler scheme with step dt (Broadie, Glasserman &
+    Kou 1997): the boundary moves out to a + 0.5826 sigma sqrt(dt).
     """
     sigma, width = np.broadcast_arrays(np.asarray(sigma, float), np.asarray(width, float))
+    width = width + 0.5826 * sigma * np.sqrt(dt)
     out = np.empty(sigma.shape)
     for i, (s, a) in enumerate(zip(sigma.reshape(-1), width.reshape(-1))):
         y = np.linspace(0.0, a, n_grid)

@@ -12,3 +12,29 @@ def _isolated_outputs(tmp_path, monkeypatch):
         monkeypatch.setenv("PAPER_REPRO_OUTPUT", str(tmp_path / "artifacts"))
     torch.manual_seed(0)
     yield
+
+
+@pytest.fixture(scope="session")
+def smoke_output(tmp_path_factory):
+    """Output root shared by the smoke runs of the chapters and the book built from them."""
+    from pathlib import Path
+
+    keep = os.environ.get("PAPER_REPRO_SMOKE_OUTPUT")
+    return Path(keep) if keep else tmp_path_factory.mktemp("smoke")
+
+
+@pytest.fixture(scope="session")
+def smoke_site(smoke_output, tmp_path_factory):
+    """The book built strictly (-W -n --keep-going) from every chapter executed in the smoke profile."""
+    from paper_repro import runner
+    from paper_repro.results import REPO_ROOT
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("PAPER_REPRO_OUTPUT", str(smoke_output))
+    try:
+        for ch in runner.chapters(REPO_ROOT):  # chapters not run yet in this session (e.g. -k selection)
+            if not (runner.notebooks_dir(smoke_output) / f"{ch.name}.ipynb").exists():
+                runner.run_chapter(ch, "smoke", "auto", out=smoke_output, progress=False)
+        return runner.build_book(REPO_ROOT, out=smoke_output, strict=True, dest=tmp_path_factory.mktemp("site"))
+    finally:
+        mp.undo()

@@ -1,6 +1,5 @@
 """Every chapter in _toc.yml executed in the smoke profile, then a strict book build from those notebooks."""
 import json
-import os
 
 import nbformat
 import pytest
@@ -9,13 +8,6 @@ from paper_repro import runner
 from paper_repro.results import REPO_ROOT
 
 CHAPTERS = runner.chapters(REPO_ROOT)
-
-
-@pytest.fixture(scope="session")
-def smoke_output(tmp_path_factory):
-    """One output root shared by the chapter runs and the book build (``PAPER_REPRO_SMOKE_OUTPUT`` to keep it)."""
-    keep = os.environ.get("PAPER_REPRO_SMOKE_OUTPUT")
-    return tmp_path_factory.mktemp("smoke") if not keep else __import__("pathlib").Path(keep)
 
 
 def test_every_toc_chapter_follows_the_rails():
@@ -32,6 +24,7 @@ def test_chapter_runs_in_smoke_profile(chapter, smoke_output, monkeypatch):
     path = runner.run_chapter(chapter, "smoke", "auto", out=smoke_output, progress=False)
     nb = nbformat.read(path, as_version=4)
     assert nb.metadata["paper_repro"]["profile"] == "smoke"
+    assert 0 < nb.metadata["paper_repro"]["widget_state_bytes"] <= 5e6, "explore widget missing or too heavy"
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
     figures = list((smoke_output / chapter.name / "figures").glob("*.png"))
@@ -42,11 +35,14 @@ def test_chapter_runs_in_smoke_profile(chapter, smoke_output, monkeypatch):
 
 
 @pytest.mark.book
-def test_book_builds_strictly_from_smoke_notebooks(smoke_output, tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("PAPER_REPRO_OUTPUT", str(smoke_output))
-    dest = tmp_path_factory.mktemp("site")
-    html = runner.build_book(REPO_ROOT, out=smoke_output, strict=True, dest=dest)
-    assert (html / "index.html").exists()
+def test_book_builds_strictly_from_smoke_notebooks(smoke_site):
+    html = smoke_site
+    assert (html / "index.html").exists() and (html / "_static" / "embed-amd.js").exists()
+    scorecard = (html / "book" / "scorecard.html").read_text()
+    report = (html / "book" / "execution_report.html").read_text()
     for ch in CHAPTERS:
         page = (html / "book" / f"{ch.name}.html").read_text()
         assert "<img" in page, f"{ch.name}: no figure in the built page"
+        assert "application/vnd.jupyter.widget-state+json" in page, f"{ch.name}: no kernel-free widget state"
+        assert f'href="{ch.name}.html"' in scorecard and f'href="{ch.name}.html"' in report
+    assert "embed-amd.js" in (html / "book" / "intro.html").read_text()

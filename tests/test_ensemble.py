@@ -6,7 +6,16 @@ import torch
 from paper_repro.ensemble import ntk_mlp, outputs, stack, train_ensemble
 
 
-def _data(n=96, d=12, seed=0):
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny per-step work: one thread avoids oversubscription on a shared CPU."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def _data(n=64, d=8, seed=0):
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(n, d, generator=g)
     return x, torch.sign(x[:, 0] + 0.5 * x[:, 1])
@@ -42,8 +51,8 @@ def test_ensemble_equals_separate_runs_and_naive_loop():
     torch.manual_seed(0)
     x, y = _data()
     k = 4
-    kw = dict(alpha=[1.0, 4.0, 1.0, 2.0], lr=[0.4, 0.8, 0.2, 0.5], n_train=[96, 64, 80, 96], seeds=[3, 4, 5, 6])
-    make = lambda: [ntk_mlp(12, 24, 2, seed=s) for s in range(k)]  # noqa: E731
+    kw = dict(alpha=[1.0, 4.0, 1.0, 2.0], lr=[0.8, 1.6, 0.4, 1.0], n_train=[64, 48, 56, 64], seeds=[3, 4, 5, 6])
+    make = lambda: [ntk_mlp(8, 16, 2, seed=s) for s in range(k)]  # noqa: E731
     ens = train_ensemble(make(), x, y, x, y, batch_size=8, max_steps=2000, check_every=20, **kw)
     assert (ens.status == "fitted").sum() >= 3  # the comparison is about real stop times
     for i in range(k):
@@ -61,7 +70,7 @@ def test_ensemble_equals_separate_runs_and_naive_loop():
 
 def test_finished_members_stop_changing_and_outputs_fit():
     x, y = _data()
-    models = [ntk_mlp(12, 24, 2, seed=s) for s in range(3)]
+    models = [ntk_mlp(8, 16, 2, seed=s) for s in range(3)]
     p0, base = stack(models)
     r = train_ensemble(models, x, y, x, y, alpha=1.0, lr=0.5, batch_size=8, max_steps=3000, check_every=10)
     f = outputs(r.params, base, x) - outputs(p0, base, x)
@@ -79,14 +88,14 @@ def test_finished_members_stop_changing_and_outputs_fit():
 
 def test_step_cap_is_marked_and_lazy_weights_move_less():
     x, y = _data()
-    models = [ntk_mlp(12, 24, 2, seed=0) for _ in range(2)]
+    models = [ntk_mlp(8, 16, 2, seed=0) for _ in range(2)]
     r = train_ensemble(models, x, y, x, y, alpha=[1.0, 100.0], lr=0.5, batch_size=8, max_steps=3000, check_every=50)
     assert r.weight_change[1] < 0.1 * r.weight_change[0]
-    capped = train_ensemble([ntk_mlp(12, 24, 2)], x, y, x, y, alpha=1.0, lr=1e-4, max_steps=20, check_every=10)
+    capped = train_ensemble([ntk_mlp(8, 16, 2)], x, y, x, y, alpha=1.0, lr=1e-4, max_steps=20, check_every=10)
     assert capped.status[0] == "capped" and capped.steps[0] == 20
 
 
 def test_bad_n_train_raises():
     x, y = _data()
     with pytest.raises(ValueError, match="n_train"):
-        train_ensemble([ntk_mlp(12, 8, 1)], x, y, x, y, alpha=1.0, lr=0.1, n_train=1000)
+        train_ensemble([ntk_mlp(8, 8, 1)], x, y, x, y, alpha=1.0, lr=0.1, n_train=1000)

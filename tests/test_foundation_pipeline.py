@@ -37,12 +37,21 @@ DEMO = textwrap.dedent('''\
     ax.plot([0, 1], [0, lr])
     save_figure(fig, "demo", "line")
     print(f"lr = {lr} on {dev}")
+
+    # %%
+    from paper_repro.widgets import explorer
+    def render(slope):
+        fig, ax = plt.subplots(figsize=(3, 2))
+        ax.plot([0, 1], [0, slope])
+        ax.set_title(f"slope {slope}")
+        return fig
+    explorer(render, {"slope": [1, 2, 3]}, live_controls={"slope": (0.0, 5.0)})
 ''')
 
 
-@pytest.fixture
-def demo_root(tmp_path):
-    (tmp_path / "book").mkdir()
+def write_demo_book(tmp_path):
+    """A one-chapter book (with a kernel-free explorer) in ``tmp_path``."""
+    (tmp_path / "book").mkdir(parents=True)
     (tmp_path / "book" / "demo.py").write_text(DEMO)
     (tmp_path / "book" / "intro.md").write_text("# Intro\n\nA demo book.\n")
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: book/demo\n")
@@ -50,6 +59,11 @@ def demo_root(tmp_path):
         "title: demo\nonly_build_toc_files: true\nexecute:\n  execute_notebooks: 'off'\n"
         "sphinx:\n  config:\n    nb_custom_formats:\n      .py:\n        - jupytext.reads\n        - fmt: py:percent\n")
     return tmp_path
+
+
+@pytest.fixture
+def demo_root(tmp_path):
+    return write_demo_book(tmp_path)
 
 
 def test_parameters_are_listed_with_meaning(demo_root):

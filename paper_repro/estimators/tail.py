@@ -107,19 +107,30 @@ class StreamingMohammadi:
         self.n = self.n_blocks = 0
 
     def update(self, piece) -> None:
-        """Add the next consecutive piece of the pooled vector."""
-        piece = _as_flat(piece).double()
-        if self._left is not None:
-            piece = torch.cat([self._left.to(piece.device), piece])
+        """Add the next consecutive piece of the pooled vector (float32 pieces are reduced in float64)."""
+        piece = _as_flat(piece)
+        if self._left is not None and self._left.numel():
+            need = self.k1 - self._left.numel()
+            head, piece = piece[:need], piece[need:]
+            joined = torch.cat([self._left.to(head.device, head.dtype), head])
+            if joined.numel() < self.k1:
+                self._left = joined
+                return
+            self._add(joined)
         full = (piece.numel() // self.k1) * self.k1
-        blocks, self._left = piece[:full], piece[full:]
         if full:
-            lx = torch.log(blocks.abs() + self.eps)
-            ly = torch.log(blocks.view(-1, self.k1).sum(1).abs() + self.eps)
-            self._sx += lx.sum().item(); self._sx2 += (lx * lx).sum().item()  # noqa: E702
-            self._sy += ly.sum().item(); self._sy2 += (ly * ly).sum().item()  # noqa: E702
-            self.n += full
-            self.n_blocks += full // self.k1
+            self._add(piece[:full])
+        self._left = piece[full:].clone()
+
+    def _add(self, blocks: torch.Tensor) -> None:
+        lx = torch.log(blocks.abs() + self.eps)  # float32 stays float32: torch's cascade sums are accurate enough
+        ly = torch.log(blocks.view(-1, self.k1).sum(1).double().abs() + self.eps)
+        self._sx += lx.sum().item()
+        self._sx2 += lx.square().sum().item()
+        self._sy += ly.sum().item()
+        self._sy2 += ly.square().sum().item()
+        self.n += blocks.numel()
+        self.n_blocks += blocks.numel() // self.k1
 
     def result(self) -> TailIndexResult:
         """alpha-hat of everything seen so far (samples past the last full block are dropped)."""

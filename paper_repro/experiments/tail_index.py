@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
@@ -102,7 +103,7 @@ def measure_noise(model: nn.Module, loss_fn, x: torch.Tensor, y: torch.Tensor, b
         for i in range(0, nb, rows):
             sl = slice(i * batch_size, min(i + rows, nb) * batch_size)
             noise = gradients.batch_grads(model, loss_fn, x[sl], y[sl], batch_size) - full
-            zeros += (noise == 0).sum().item()
+            zeros += noise.numel() - torch.count_nonzero(noise).item()
             acc.update(noise)
         res, zero, variants, hist = acc.result(), zeros / (nb * n_params), {}, {}
     model.train(was_training)
@@ -130,9 +131,11 @@ class NetRun:
     max_elements: int = 40_000_000  # memory budget of one noise pass, in float32 components
 
 
-def _data(run: NetRun, device):
-    train = load_dataset(run.dataset, train=True, device=device).first(run.n_train)
-    test = load_dataset(run.dataset, train=False, device=device).first(run.n_test)
+@functools.lru_cache(maxsize=4)
+def _data(dataset: str, n_train: int, n_test: int, device: torch.device):
+    """First n_train / n_test images of ``dataset`` on ``device`` (cached: sweeps reuse them)."""
+    train = load_dataset(dataset, train=True).first(n_train).to(device)
+    test = load_dataset(dataset, train=False).first(n_test).to(device)
     return train, test
 
 
@@ -141,7 +144,7 @@ def run_net(run: NetRun) -> dict:
     from ..train import sgd_train
 
     device = resolve_device(run.device)
-    train, test = _data(run, device)
+    train, test = _data(run.dataset, run.n_train, run.n_test, device)
     torch.manual_seed(run.seed)
     model = mlp(train.x[0].numel(), [run.width] * (run.depth - 1), train.classes, bias=False).to(device)
     loss_fn = LOSS_FNS[run.loss]
@@ -191,15 +194,15 @@ class TailIndexConfig:
     n_test: int = 10000  # first n_test test images (test noise and accuracy)
     lr: float = 0.1  # SGD learning rate (paper: 0.1, no momentum)
     batch_size: int = 500  # SGD and noise batch size (paper text: 500; released code: 100)
-    steps: int = 1000  # SGD iterations of every net
+    steps: int = 600  # SGD iterations of every net
     losses: tuple = ("nll", "hinge")  # losses of the width/depth sweeps
     seeds: tuple = (0, 1)  # seeds (error bars)
-    widths: tuple = (16, 32, 64, 128, 256)  # widths of the width sweep (at depth base_depth)
-    depths: tuple = (2, 3, 4, 6)  # depths (number of Linear layers) of the depth sweep (at width base_width)
+    widths: tuple = (16, 64, 256)  # widths of the width sweep (at depth base_depth)
+    depths: tuple = (2, 3, 5)  # depths (number of Linear layers) of the depth sweep (at width base_width)
     base_width: int = 64  # width of the depth and batch sweeps
     base_depth: int = 2  # depth of the width and batch sweeps
     batch_sizes: tuple = (50, 100, 250, 500, 1000)  # batch sizes of the batch sweep (nll, first seed)
-    track_steps: int = 3000  # SGD iterations of the tracked run (figure 4)
+    track_steps: int = 2000  # SGD iterations of the tracked run (figure 4)
     track_points: int = 16  # log-spaced measurements along the tracked run
     synth_alphas: tuple = (1.0, 1.2, 1.4, 1.6, 1.8, 2.0)  # true alphas of the estimator check
     synth_sizes: tuple = (1000, 10000, 100000, 1000000)  # sample sizes of the estimator check
@@ -244,6 +247,7 @@ class TailIndexConfig:
         base = dict(dataset=self.dataset, n_train=self.n_train, n_test=self.n_test, width=self.base_width,
                     depth=self.base_depth, loss=self.losses[0], batch_size=self.batch_size, lr=self.lr,
                     steps=self.steps, seed=self.seeds[0], device=self.device, max_elements=self.max_elements)
+        base["details"] = changes.get("seed", self.seeds[0]) == self.seeds[0]  # histogram + variants: first seed
         return NetRun(**{**base, **changes})
 
 
@@ -251,8 +255,8 @@ PRESETS = {
     "smoke": TailIndexConfig(profile="smoke", n_train=2000, n_test=500, steps=40, seeds=(0,), widths=(16, 64),
                              depths=(2, 3), base_width=32, batch_sizes=(50, 100), batch_size=100, losses=("nll", "hinge"),
                              track_steps=60, track_points=4, synth_sizes=(1000, 10000, 100000), synth_reps=2,
-                             synth_alphas=(1.0, 1.5, 2.0), sde_alphas=(1.5, 2.0), sde_eps=(0.3, 0.6),
-                             sde_widths=(0.75, 1.5), sde_particles=200, sde_t_max=20.0),
+                             synth_alphas=(1.0, 1.5, 2.0), sde_alphas=(1.5, 2.0), sde_eps=(0.4, 0.6, 0.8),
+                             sde_widths=(0.75, 1.0, 1.5), sde_eps_fixed=0.6, sde_particles=200, sde_t_max=30.0),
     "quick": TailIndexConfig(profile="quick"),
     "paper": TailIndexConfig(profile="paper", steps=10000, seeds=(0, 1, 2),
                              widths=(4, 8, 16, 32, 64, 128, 256, 512, 1024), depths=(2, 3, 4, 5, 6, 7, 8, 9, 10),

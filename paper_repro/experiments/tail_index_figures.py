@@ -80,10 +80,10 @@ def exit_time_study(cfg: TailIndexConfig) -> dict:
     return {"eps": by_eps, "width": by_width}
 
 
-def exit_theory(res: ExitTimes) -> np.ndarray:
+def exit_theory(res: ExitTimes, dt: float = 0.0) -> np.ndarray:
     """Small-noise theory of the mean exit time of each setting (Levy for alpha < 2, exact Brownian at alpha = 2)."""
     levy = levy_exit_theory(np.minimum(res.alpha, 1.99), res.eps, res.width)
-    brown = brownian_exit_theory(np.sqrt(2.0) * res.eps, res.width)
+    brown = brownian_exit_theory(np.sqrt(2.0) * res.eps, res.width, dt=dt)
     return np.where(res.alpha < 2, levy, brown)
 
 
@@ -183,11 +183,11 @@ def plot_sensitivity(groups: dict, ax=None):
     return ax
 
 
-def plot_exit(res: ExitTimes, x: str, ax=None):
+def plot_exit(res: ExitTimes, x: str, ax=None, dt: float = 0.0):
     """Figure 7: mean first-exit time against epsilon or half-width (log-log), simulation and theory per alpha."""
     if ax is None:
         _, ax = subplots()
-    theory = exit_theory(res)
+    theory = exit_theory(res, dt)
     for k, a in enumerate(np.unique(res.alpha)):
         rows = res.alpha == a
         xs = getattr(res, x)[rows]

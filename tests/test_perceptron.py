@@ -1,0 +1,59 @@
+"""Perceptron: synthetic data law, event-driven SGD equals the step-by-step run in distribution, exact stop."""
+import numpy as np
+import pytest
+from scipy import stats
+
+from paper_repro.perceptron import generalization_error, sample_data, train, train_event_driven, train_steps
+
+
+@pytest.mark.parametrize("chi", [0.0, 1.0, 3.0])
+def test_boundary_density_has_the_right_moments(chi):
+    data = sample_data(40_000, 3, chi, seed=0)
+    x1 = np.abs(data.x[:, 0])
+    # rho(x1) ∝ |x1|^chi exp(-x1^2/2)  =>  E[x1^2] = chi + 1
+    assert abs(np.mean(x1 ** 2) - (chi + 1)) < 0.05 * (chi + 1)
+    assert np.array_equal(data.y, np.sign(data.x[:, 0]))
+    assert abs(data.x[:, 1].std() - 1) < 0.02
+
+
+def test_event_driven_matches_step_by_step_in_distribution():
+    data = sample_data(24, 4, 0.0, seed=3)
+    n = 150
+    ev = [train_event_driven(data, 0.5, 2, seed=s) for s in range(n)]
+    st = [train_steps(data, 0.5, 2, seed=10_000 + s) for s in range(n)]
+    for key in ("time", "w_norm", "updates"):
+        a, b = np.array([getattr(r, key) for r in ev]), np.array([getattr(r, key) for r in st])
+        se = np.sqrt(a.var() / n + b.var() / n)
+        assert abs(a.mean() - b.mean()) < 4 * se, key
+        assert stats.ks_2samp(a, b).pvalue > 1e-3, key
+
+
+def test_event_driven_stops_exactly_when_all_margins_reach_one():
+    data = sample_data(64, 8, 1.0, seed=1)
+    r = train(data, 2.0, 2, seed=0)
+    margins = data.y * (data.x @ r.w) / np.sqrt(8)
+    assert r.status == "fitted" and margins.min() >= 1
+    assert r.updates <= r.steps and r.time == pytest.approx(r.steps * 4.0)
+    assert r.w_norm == pytest.approx(np.hypot(r.w_par, r.w_perp))
+
+
+def test_gram_and_direct_margin_updates_agree():
+    data = sample_data(48, 6, 0.0, seed=2)
+    a = train_event_driven(data, 1.0, 2, seed=5)
+    b = train_event_driven(data, 1.0, 2, seed=5, gram_max=0)
+    assert a.steps == b.steps
+    np.testing.assert_allclose(a.w, b.w, rtol=1e-10, atol=1e-10)
+
+
+def test_cap_is_marked():
+    data = sample_data(200, 8, 0.0, seed=0)
+    assert train_steps(data, 0.01, 2, max_steps=30).status == "capped"
+    r = train_event_driven(data, 0.01, 2, max_steps=30)
+    assert r.status == "capped" and r.steps == 30
+
+
+def test_generalisation_error_limits():
+    assert generalization_error(1.0, 0.0, 0.0)[0] == 0.0
+    assert generalization_error(0.0, 1.0, 1.0)[0] == pytest.approx(0.5)
+    # Gaussian x1 (chi = 0): error = angle / pi
+    assert generalization_error(1.0, 1.0, 0.0)[0] == pytest.approx(0.25, abs=3e-3)

@@ -1,0 +1,81 @@
+"""SGD-regimes chapter pieces: config validation, exponent fits, T_c(P) and T_opt(alpha) recovery, verdicts."""
+import numpy as np
+import pytest
+import torch
+
+from paper_repro.config import ConfigError
+from paper_repro.experiments import sgd_regimes as sr
+from paper_repro.experiments import sgd_regimes_analysis as an
+from paper_repro.experiments.sgd_regimes_cnn import mnasnet_like
+
+
+@pytest.mark.parametrize("bad, match", [
+    (dict(dataset="svhn"), "dataset"), (dict(width=0), "width"), (dict(lazy_P=()), "lazy_P"),
+    (dict(perc_chis=(-1.0,)), "perc_chis"), (dict(dtype="float16"), "dtype"), (dict(executor="ray"), "executor"),
+    (dict(phase_temperatures=(0.1, -1.0)), "phase_temperatures"), (dict(device="tpu"), "device"),
+])
+def test_config_rejects_bad_values(bad, match):
+    with pytest.raises(ConfigError, match=match):
+        sr.make_config("smoke", **bad)
+
+
+def test_presets_and_profile_validation():
+    for profile in ("smoke", "quick", "paper"):
+        assert sr.make_config(profile).profile == profile
+    assert sr.make_config("quick", seeds=3).seeds == 3
+    assert max(sr.make_config("quick").lazy_P) <= 2048
+    with pytest.raises(ConfigError, match="profile"):
+        sr.make_config("huge")
+
+
+def test_fit_power_recovers_exponents():
+    rng = np.random.default_rng(0)
+    T = np.repeat([1.0, 2.0, 4.0, 8.0], 6)
+    P = np.tile([256.0, 512.0, 1024.0], 8)
+    y = 3 * T ** 0.7 * P ** 0.4 * np.exp(0.02 * rng.standard_normal(len(T)))
+    fit = an.fit_power(T, P, y, n_boot=100)
+    assert fit.e_T == pytest.approx(0.7, abs=0.03) and fit.e_P == pytest.approx(0.4, abs=0.03)
+    assert 0 < fit.err_T < 0.05
+    np.testing.assert_allclose(fit.predict(T, P), y, rtol=0.1)
+    assert np.isnan(an.fit_power([1.0, 1.0], [1.0, 2.0], [1.0, 2.0]).e_T)  # too few points: NaN, no crash
+
+
+def test_crossover_recovers_a_equal_gamma_over_delta():
+    delta, gamma, plateau = 0.8, 0.4, 1e-3
+    T = np.tile(2.0 ** np.arange(-4, 8), 4)
+    P = np.repeat([256.0, 512.0, 1024.0, 2048.0], 12)
+    w = np.maximum(plateau, 1e-5 * T ** delta * P ** gamma)
+    table = {"T": T, "P": P, "weight_change": w, "status": np.array(["fitted"] * len(T))}
+    T_min = 30.0  # every P is noise-dominated above it
+    cross = an.crossover(table, T_min, n_boot=20)
+    assert cross.a == pytest.approx(gamma / delta, abs=1e-6)
+    expected = (plateau / (1e-5 * cross.P ** gamma)) ** (1 / delta)
+    np.testing.assert_allclose(cross.T_c, expected, rtol=1e-6)
+
+
+def test_optimal_temperature_slope_and_noise_effect():
+    alphas, Ts = 2.0 ** np.arange(-6, 1), 2.0 ** np.arange(-10, 4, 0.5)
+    A, T = np.meshgrid(alphas, Ts, indexing="ij")
+    err = 0.1 + 0.01 * (np.log(T) - (2 / 3) * np.log(A)) ** 2
+    table = {"alpha": A.ravel(), "T": T.ravel(), "test_error": err.ravel(),
+             "status": np.array(["fitted"] * A.size)}
+    opt = an.optimal_temperature(table, alpha_max=1.0)
+    assert opt.k == pytest.approx(2 / 3, abs=0.1)
+    # alpha = 1: T_opt = 1 is nearer the largest T (noise helps); alpha = 2^-6: nearer the smallest T (noise hurts)
+    assert an.noise_effect(table, 1.0) < 0 < an.noise_effect(table, 2.0 ** -6)
+    assert an.noise_effect_extreme(table, "feature")[0] == 2.0 ** -6
+
+
+def test_verdicts_and_predictions():
+    assert an.agree(0.66, 0.05, 2 / 3, 0.1) == "reproduced"
+    assert an.agree(0.8, 0.05, 2 / 3, 0.1) == "partly"
+    assert an.agree(2.0, 0.05, 2 / 3, 0.1) == "not reproduced"
+    assert an.agree(np.nan, 0.1, 1.0, 0.1) == "not run"
+    assert an.perceptron_predictions(1.0) == {"delta": 1.0, "gamma": 0.5, "b": 2.0}
+
+
+def test_mnasnet_like_is_scalar_and_seeded():
+    x = torch.randn(3, 1, 28, 28)
+    a, b = mnasnet_like(1, 16, seed=1), mnasnet_like(1, 16, seed=1)
+    assert a(x).shape == (3, 1)
+    torch.testing.assert_close(a(x), b(x))
