@@ -66,8 +66,8 @@ class SGDRegimesConfig:
         check_choice("dtype", self.dtype, ("float32", "float64"))
         check_choice("phase_activation", self.phase_activation, ("relu", "gelu", "tanh"))
         check_choice("executor", self.executor, EXECUTORS)
-        for name in ("width", "depth", "batch_size", "n_test", "max_steps", "check_every", "phase_max_steps", "members_per_job",
-                     "phase_P", "seeds", "perc_d", "perc_seeds", "perc_batch_size", "n_boot"):
+        for name in ("width", "depth", "batch_size", "n_test", "max_steps", "check_every", "phase_max_steps",
+                     "members_per_job", "phase_P", "seeds", "perc_d", "perc_seeds", "perc_batch_size", "n_boot"):
             check_positive(name, getattr(self, name), integer=True)
         for name in ("lazy_alpha", "fit_T_min"):
             check_positive(name, getattr(self, name))
@@ -138,7 +138,8 @@ def load_parity(dataset: str, n_train: int, n_test: int, dtype: str = "float64",
     def prep(x):
         x = x.to(dt) - mean
         flat = x.flatten(1)
-        return (x / flat.norm(dim=1).clamp_min(1e-12).view(-1, *[1] * (x.ndim - 1)) * math.sqrt(flat.shape[1])).to(device)
+        norm = flat.norm(dim=1).clamp_min(1e-12).view(-1, *[1] * (x.ndim - 1))
+        return (x / norm * math.sqrt(flat.shape[1])).to(device)
     return prep(tr.x), tr.y.to(dt).to(device), prep(te.x), te.y.to(dt).to(device)
 
 

@@ -17,7 +17,8 @@ class NTKConv(nn.Module):
         self.scale = 1 / math.sqrt(c_in // groups * k * k)
 
     def forward(self, x):
-        return nn.functional.conv2d(x, self.weight, stride=self.stride, padding=self.pad, groups=self.groups) * self.scale
+        z = nn.functional.conv2d(x, self.weight, stride=self.stride, padding=self.pad, groups=self.groups)
+        return z * self.scale
 
 
 class InvertedResidual(nn.Module):
