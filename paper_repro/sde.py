@@ -61,6 +61,7 @@ def simulate_exit(alpha, eps, width, n_particles: int = 1000, dt: float = 0.01, 
         if (step - 1) % compact == 0:
             keep = exit_step[pid] < 0
             x, sid, pid = x[keep], sid[keep], pid[keep]
+            alive = torch.ones_like(x, dtype=torch.bool)
             if not len(x):
                 break
             amp, bound = amp_s[sid], a_s[sid]
@@ -70,9 +71,11 @@ def simulate_exit(alpha, eps, width, n_particles: int = 1000, dt: float = 0.01, 
             noise[idx] = (math.sqrt(2.0) * torch.randn(len(idx), generator=gen, device=dev, dtype=torch.float64)
                           if a == 2.0 else sample_sas(a, len(idx), generator=gen, device=dev, dtype=torch.float64))
         x = x - x * dt + amp * noise
-        out = (x.abs() >= bound) & (exit_step[pid] < 0)
-        exit_step[pid[out]] = step
-        x = torch.where(out, torch.zeros_like(x), x)  # parked until the next compaction; its time is recorded
+        out = (x.abs() >= bound) & alive
+        if out.any():
+            exit_step[pid[out]] = step
+            alive &= ~out
+            x = torch.where(out, torch.zeros_like(x), x)  # parked until the next compaction; its time is recorded
     exit_step = exit_step.reshape(s, n_particles)
     censored = (exit_step < 0).cpu().numpy()
     times = np.where(censored, n_steps, exit_step.cpu().numpy()) * dt

@@ -17,6 +17,18 @@ def test_every_toc_chapter_follows_the_rails():
         assert all(p.help for p in ch.parameters()), f"{ch.name}: every parameter needs a # comment"
 
 
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.name for c in CHAPTERS])
+def test_chapter_cells_are_short(chapter):
+    """Chapters tell the story; reusable code lives in paper_repro (median code cell <= 8 lines, none > 25)."""
+    import statistics
+
+    import jupytext
+
+    nb = jupytext.read(chapter.path)
+    sizes = [len([ln for ln in c.source.splitlines() if ln.strip()]) for c in nb.cells if c.cell_type == "code"]
+    assert sizes and statistics.median(sizes) <= 8 and max(sizes) <= 25, sizes
+
+
 @pytest.mark.chapters
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.name for c in CHAPTERS])
 def test_chapter_runs_in_smoke_profile(chapter, smoke_output, monkeypatch):

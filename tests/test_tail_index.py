@@ -119,10 +119,10 @@ def test_pooling_mixed_scales_pulls_alpha_down_and_standardising_restores_two():
 
 
 def test_sde_exit_times_match_theory():
-    res = simulate_exit([1.5, 2.0], [0.3, 0.5], 1.0, n_particles=1000, dt=0.01, t_max=400.0, seed=0)
+    res = simulate_exit([1.5, 2.0], [0.2, 0.5], 1.0, n_particles=1000, dt=0.01, t_max=400.0, seed=0)
     assert res.censored_fraction.max() < 0.02
-    levy, brown = levy_exit_theory(1.5, 0.3, 1.0), brownian_exit_theory(math.sqrt(2) * 0.5, 1.0, dt=0.01)
-    assert res.mean[0] == pytest.approx(float(levy), rel=0.3)
+    levy, brown = levy_exit_theory(1.5, 0.2, 1.0), brownian_exit_theory(math.sqrt(2) * 0.5, 1.0, dt=0.01)
+    assert res.mean[0] == pytest.approx(float(levy), rel=0.25)  # small-noise asymptotics: ~10 % low at eps=0.2
     assert res.mean[1] == pytest.approx(float(brown), rel=0.1)
 
 
