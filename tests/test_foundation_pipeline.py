@@ -138,3 +138,16 @@ def test_config_helpers():
         config.check_range("alpha", 2.5, 0, 2)
     with pytest.raises(ConfigError, match="positive integer"):
         config.check_positive("batch_size", 2.5, integer=True)
+
+
+def test_downloads_and_launch_buttons(demo_root, tmp_path, monkeypatch):
+    monkeypatch.setenv("PAPER_REPRO_REPOSITORY", "https://github.com/example-org/paper_repro")
+    (chapter,) = runner.chapters(demo_root)
+    runner.run_chapter(chapter, "smoke", "cpu", out=tmp_path / "out", progress=False)
+    html = runner.build_book(demo_root, out=tmp_path / "out", strict=True, dest=tmp_path / "site")
+    page = (html / "book" / "demo.html").read_text()
+    assert "mybinder.org" in page and "colab.research.google.com" in page
+    assert "demo.ipynb" in page and "demo.py" in page  # download links to the executed notebook and the source
+    downloads = list((html / "_downloads").rglob("demo.*"))
+    assert {p.suffix for p in downloads} == {".ipynb", ".py"}
+    assert nbformat.read(next(p for p in downloads if p.suffix == ".ipynb"), as_version=4).cells[-1].outputs

@@ -49,13 +49,15 @@ class NoiseMeasurement:
     hist: dict  # histogram of the components: edges, counts, std, median_abs (only when in memory)
 
 
-def _histogram(v: torch.Tensor, bins: int = 121) -> dict:
-    """Histogram on a symmetric range of 8 robust scales of the pooled components, with Gaussian/SaS fit stats."""
-    med = v.abs().median().item()
-    edges = torch.linspace(-8 * med, 8 * med, bins + 1, dtype=torch.float64)
-    counts = torch.histc(v.double(), bins=bins, min=edges[0].item(), max=edges[-1].item())
-    return {"edges": edges.numpy(), "counts": counts.cpu().numpy(), "std": v.double().std().item(),
-            "median_abs": med, "n": v.numel()}
+def _histogram(v: torch.Tensor, bins: int = 80) -> dict:
+    """Histogram of |components| on log-spaced bins (zeros excluded), with Gaussian/SaS fit statistics."""
+    a = v.abs()
+    nz = a[a > 0].double()
+    med = nz.median().item()
+    edges = np.geomspace(med * 1e-3, nz.max().item() * 1.0001, bins + 1)
+    counts = torch.histogram(nz.cpu(), bins=torch.as_tensor(edges)).hist.numpy()
+    return {"edges": edges, "counts": counts, "std": v.double().std().item(), "median_abs": a.median().item(),
+            "n": v.numel(), "zeros": v.numel() - nz.numel()}
 
 
 def pooling_variants(noise: torch.Tensor, max_elements: int = 4_000_000, seed: int = 0) -> dict:

@@ -89,21 +89,24 @@ def exit_theory(res: ExitTimes, dt: float = 0.0) -> np.ndarray:
 
 # ----------------------------------------------------------------------------------------------------- figures
 def plot_histogram(hist: dict, alpha: float, ax=None, n_ref: int = 400_000):
-    """Figure 1: density of the noise components (log scale) with the Gaussian and the SaS(alpha-hat) fits."""
+    """Figure 1: density of |noise components| (log-log) with the Gaussian and SaS(alpha-hat) fits of equal scale.
+
+    The SaS scale matches the median |component|; the Gaussian has the components' variance. A power-law tail
+    p(|x|) ~ |x|^(-1-alpha) is a straight line here.
+    """
     if ax is None:
         _, ax = subplots()
     edges, counts = np.asarray(hist["edges"]), np.asarray(hist["counts"])
-    mid, width = 0.5 * (edges[1:] + edges[:-1]), np.diff(edges)
-    dens = counts / (hist["n"] * width)
-    ax.semilogy(mid, np.where(dens > 0, dens, np.nan), ".", color="k", ms=3, label="gradient noise")
+    mid, width = np.sqrt(edges[1:] * edges[:-1]), np.diff(edges)
+    dens = lambda c, n: np.where(c > 0, c / (n * width), np.nan)  # noqa: E731
+    ax.loglog(mid, dens(counts, hist["n"]), ".", color="k", ms=4, label="gradient noise |component|")
     sd = hist["std"]
-    ax.semilogy(mid, np.exp(-mid ** 2 / (2 * sd ** 2)) / np.sqrt(2 * np.pi * sd ** 2), "C0-", label="Gaussian fit")
-    ref = sample_sas(min(max(alpha, 0.3), 2.0), n_ref, generator=torch.Generator().manual_seed(0)).double()
-    ref = ref * hist["median_abs"] / ref.abs().median()
-    ref_counts = torch.histc(ref, bins=len(mid), min=float(edges[0]), max=float(edges[-1])).numpy()
-    ax.semilogy(mid, np.where(ref_counts > 0, ref_counts / (n_ref * width), np.nan), "C3-",
-                label=rf"S$\alpha$S, $\alpha$={alpha:.2f}")
-    ax.set(xlabel="noise component", ylabel="density")
+    ax.loglog(mid, 2 * np.exp(-mid ** 2 / (2 * sd ** 2)) / np.sqrt(2 * np.pi * sd ** 2), "C0-", label="Gaussian fit")
+    ref = sample_sas(min(max(alpha, 0.3), 2.0), n_ref, generator=torch.Generator().manual_seed(0)).double().abs()
+    ref = ref * hist["median_abs"] / ref.median()
+    ref_counts = np.histogram(ref.numpy(), bins=edges)[0]
+    ax.loglog(mid, dens(ref_counts, n_ref), "C3-", label=rf"S$\alpha$S fit, $\alpha$={alpha:.2f}")
+    ax.set(xlabel="|noise component|", ylabel="density", ylim=(np.nanmin(dens(counts, hist["n"])) / 10, None))
     ax.legend(fontsize=8)
     return ax
 
@@ -116,7 +119,10 @@ def plot_sweep(table: NetTable, x: str, ax=None, y: str = "alpha_train", logx: b
         xs, m, s = table.curve(x, y, loss=loss)
         ax.errorbar(xs, m, yerr=s, marker="o", capsize=3, color=COLORS.get(loss), label=loss)
     ax.axhline(2.0, color="gray", ls=":", label="Gaussian (alpha=2)")
-    ax.set(xlabel=x, ylabel=r"$\hat\alpha$ (train noise)", xscale="log" if logx else "linear")
+    ax.set(xlabel=x, ylabel=r"$\hat\alpha$ (train noise)", xscale="log" if logx else "linear", ylim=(0, 2.1))
+    ticks = sorted({r[x] for r in table.rows})
+    ax.set_xticks(ticks, [str(t) for t in ticks])
+    ax.minorticks_off()
     ax.legend(fontsize=8)
     return ax
 
@@ -128,7 +134,10 @@ def plot_batch(table: NetTable, ax=None):
     for y, label in (("alpha_train", "train noise"), ("alpha_test", "test noise")):
         xs, m, _ = table.curve("batch_size", y)
         ax.plot(xs, m, "o-", label=label)
-    ax.set(xscale="log", xlabel="batch size", ylabel=r"$\hat\alpha$")
+    ax.set(xscale="log", xlabel="batch size", ylabel=r"$\hat\alpha$", ylim=(0, 2.1))
+    ax.axhline(2.0, color="gray", ls=":")
+    ax.set_xticks(xs, [str(int(b)) for b in xs])
+    ax.minorticks_off()
     ax.legend(fontsize=8)
     return ax
 
@@ -158,6 +167,7 @@ def plot_synthetic(syn: dict, ax=None, method: str = "mohammadi"):
         ax.errorbar(a + 0.006 * (j - 1.5), est.mean(1), yerr=est.std(1), marker="o", ms=4, capsize=2,
                     label=f"n = {int(n):.0e}")
     ax.plot([a.min(), a.max()], [a.min(), a.max()], "k--", lw=1, label="exact")
+    ax.set_ylim(0.5 * a.min(), 1.5 * a.max())
     ax.set(xlabel=r"true $\alpha$", ylabel=rf"$\hat\alpha$ ({method})")
     ax.legend(fontsize=8)
     return ax
