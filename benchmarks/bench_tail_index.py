@@ -39,8 +39,11 @@ def _mnist_uint8(n_train: int, n_test: int):
             te.targets[:n_test].numpy())
 
 
+MEAN, STD = 0.1307, 0.3081  # the released code's transforms.Normalize statistics for MNIST
+
+
 class PILDataset(torch.utils.data.Dataset):
-    """torchvision.datasets.MNIST.__getitem__: uint8 array -> PIL image -> ToTensor, one sample at a time."""
+    """torchvision.datasets.MNIST.__getitem__ + the released transforms: PIL image -> ToTensor -> Normalize."""
 
     def __init__(self, images, labels):
         self.images, self.labels = images, labels
@@ -52,7 +55,10 @@ class PILDataset(torch.utils.data.Dataset):
         from PIL import Image
         from torchvision.transforms.functional import to_tensor
 
-        return to_tensor(Image.fromarray(self.images[i], mode="L")), int(self.labels[i])
+        from torchvision.transforms.functional import normalize
+
+        t = to_tensor(Image.fromarray(self.images[i], mode="L")).type(torch.get_default_dtype())
+        return normalize(t, [MEAN], [STD]), int(self.labels[i])
 
 
 def released_alpha_estimator(m, x):
@@ -63,37 +69,46 @@ def released_alpha_estimator(m, x):
     return 1.0 / ((torch.log(y.norm(dim=1) + eps).mean() - torch.log(x.norm(dim=1) + eps).mean()) / math.log(m))
 
 
+def _accuracy(out, y):
+    return 100 * out.max(1)[1].eq(y).sum().float() / y.size(0)
+
+
 def baseline_noise(net, crit, loader):
     """The released code's eval(): per-batch backward, gradient copied to the CPU, list -> matrix -> alpha."""
     net.eval()
-    grads = []
+    grads, outputs, total_loss, total_acc = [], [], 0.0, 0.0
     for x, y in loader:
         net.zero_grad()
-        crit(net(x), y).backward()
+        out = net(x)
+        outputs.append(out)
+        loss = crit(out, y)
+        total_loss += float(loss) * x.size(0)
+        total_acc += float(_accuracy(out, y)) * x.size(0)
+        loss.backward()
         grads.append(torch.cat([p.grad.view(-1) for p in net.parameters() if p.requires_grad]).cpu())
     m_params = len(grads[0])
     grads = torch.cat(grads).view(-1, m_params)
-    noise = grads - grads.sum(0) / len(grads)
-    n = noise.numel()
+    mean_grad = grads.sum(0) / len(grads)
+    noise_norm = (grads - mean_grad).norm(dim=1)  # noqa: F841  (kept: the released code computes it)
+    n = grads.numel()
     k = max(i for i in range(1, 1 + int(math.sqrt(n))) if n % i == 0)
-    return float(released_alpha_estimator(k, noise.view(-1, 1)))
+    return float(released_alpha_estimator(k, (grads - mean_grad).view(-1, 1)))
 
 
 def part(name: str, n_train: int, n_test: int, iters: int) -> dict:
     """Run one timed part; returns seconds, result and peak RSS of this process."""
-    from paper_repro.experiments.tail_index import measure_noise, nll_loss
-    from paper_repro.models import mlp
+    from paper_repro.experiments.tail_index import fc_net, measure_noise, nll_loss
     from paper_repro.train import sgd_train
 
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    net = mlp(784, [WIDTH] * (DEPTH - 1), 10)
+    net = fc_net(784, WIDTH, DEPTH, 10)
     xtr, ytr, xte, yte = _mnist_uint8(n_train, n_test)
     loader = lambda x, y, shuffle: torch.utils.data.DataLoader(PILDataset(x, y), batch_size=BATCH,  # noqa: E731
                                                                 shuffle=shuffle)
     if name.startswith("ours"):
-        ftr = (torch.as_tensor(xtr).float() / 255).unsqueeze(1), torch.as_tensor(ytr)
-        fte = (torch.as_tensor(xte).float() / 255).unsqueeze(1), torch.as_tensor(yte)
+        ftr = ((torch.as_tensor(xtr).float() / 255 - MEAN) / STD).unsqueeze(1), torch.as_tensor(ytr)
+        fte = ((torch.as_tensor(xte).float() / 255 - MEAN) / STD).unsqueeze(1), torch.as_tensor(yte)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()
     if name == "baseline_cycle":
@@ -102,16 +117,22 @@ def part(name: str, n_train: int, n_test: int, iters: int) -> dict:
         out = [measure_noise(net, nll_loss, *ftr, BATCH, details=False).alpha,
                measure_noise(net, nll_loss, *fte, BATCH, details=False).alpha]
     elif name == "baseline_iters":
-        opt, done = torch.optim.SGD(net.parameters(), lr=0.1), 0
-        while done < iters:  # the released code's circular train loader
-            for x, y in loader(xtr, ytr, True):
+        opt, done, history = torch.optim.SGD(net.parameters(), lr=0.1), 0, []
+        while done < iters:  # the released code's circular train loader (shuffle=False)
+            for x, y in loader(xtr, ytr, False):
+                net.train()
                 opt.zero_grad()
-                nll_loss(net(x), y).backward()
+                out = net(x)
+                loss = nll_loss(out, y)
+                loss.backward()
+                history.append([done, loss.item(), _accuracy(out, y).item(),  # its per-iteration logs
+                                [p.view(-1).norm() for p in net.parameters()],
+                                [p.grad.view(-1).norm() for p in net.parameters()]])
                 opt.step()
                 done += 1
                 if done == iters:
                     break
-        out = []
+        out = [len(history)]
     else:
         out = [int(sgd_train(net, nll_loss, *ftr, 0.1, BATCH, iters).steps_run)]
     seconds = time.perf_counter() - t0
@@ -147,6 +168,14 @@ def main() -> None:
     print(f"peak noise memory, width 1024 depth 10, 600 train batches: released code "
           f"{600 * big * 4 / 1e9:.1f} GB (list) + the same again for the concatenated and centred copies; "
           f"ours one chunk of <= {max(4_000_000, big) * 4 / 1e6:.0f} MB (streamed)")
+    from paper_repro.results import save_json
+
+    save_json("tail_index", "benchmark", {
+        "setting": f"FC depth {DEPTH} width {WIDTH}, {n_train // BATCH}+{n_test // BATCH} batches of {BATCH}, "
+                   f"{iters} iterations, 1 thread", "parts": res,
+        "cycle_speedup": res["baseline_cycle"]["seconds"] / res["ours_cycle"]["seconds"],
+        "iteration_speedup": res["baseline_iters"]["seconds"] / res["ours_iters"]["seconds"],
+        "largest_config_noise_gb_released": 600 * big * 4 / 1e9})
 
 
 if __name__ == "__main__":

@@ -56,6 +56,8 @@ from paper_repro.results import save_claims, save_json, save_npz
 cfg = er.make_config(profile, device=device, esc_lr=esc_lr, esc_max_steps=esc_max_steps,
                      noise_epochs=noise_epochs, stat_chains=stat_chains)
 dev, CH, t_start = resolve_device(cfg.device), er.CHAPTER, time.time()
+if dev.type == "cpu":
+    torch.set_num_threads(1)  # small nets and 1-d chains: one thread is as fast, and robust on a shared CPU
 print(cfg)
 
 # %% [markdown]
@@ -90,10 +92,13 @@ save_json(CH, "decoupling_metrics", [{k: v for k, v in vars(s).items() if k not 
                                      for s in dec])
 
 # %% [markdown]
-# **Reading (figure 1).** The two spectra sit on top of each other at every epoch we looked at: the top
-# eigenvalues differ by a few percent (printed $\lambda_1$ ratio and log distance). The matrices themselves are not
-# equal — the Frobenius error is tens of percent at initialisation — but the discrepancy lives in directions that
-# barely change the spectrum. This is what the paper shows, and it is the premise of everything below.
+# **Reading (figure 1).** The *top* of the spectrum — the outliers that matter for escape — is where the decoupling
+# works: at initialisation the top 100 eigenvalues agree to a few percent (printed log distance ~0.01 in the quick run),
+# and after training they still agree within a few tens of percent, with the exact $\lambda_1$ about 10–16% *above*
+# the decoupled one (samples with a large loss also have large $\nabla f_\mu$). The *bulk* agrees less well:
+# at initialisation the exact spectrum is much wider (the per-sample losses $\ell_\mu$ vary a lot), which the
+# whole-spectrum distance and the Frobenius error (tens of percent at every epoch) quantify. So we reproduce the
+# paper's picture for the large eigenvalues, with a measurable bias, and not as an identity of the two matrices.
 #
 # ## 2. Noise strength is proportional to the loss (paper Fig. 2)
 #
@@ -118,10 +123,15 @@ for r in noise:
 save_json(CH, "noise_vs_loss", noise)
 
 # %% [markdown]
-# **Reading (figure 2).** $\mathcal N$ tracks $L$ over orders of magnitude as training proceeds: the rescaled curve
-# $c\mathcal N$ follows the loss, and the printed late-training log-log slope is what the paper calls "$\approx 1$"
-# (compare the number with 1 yourself; a slope below 1 means the noise decays slower than the loss, which we see
-# early in training when the gradients are still large).
+# **Reading (figure 2).** In the first epoch $\mathcal N$ and $L$ drop together by one to two orders of magnitude.
+# Late in training, however, our $\mathcal N$ falls *slower* than $L$: the printed late-training slope is about
+# 0.3–0.5 in the quick profile (0.3 for the 3×512 net), not the paper's $\approx 1$, and $\mathcal N/L$ keeps
+# growing (printed factor). Since
+# $\mathcal N \approx 2L\,\mathrm{tr}\,H$ under the decoupling, a growing ratio means the curvature
+# $\mathrm{tr}\,H$ (the NTK trace) is still growing while the net learns features; proportionality needs it to
+# settle. The quick profile's 3×512 net trained for 50 epochs on $10^4$ images does not reach that regime; we did
+# not reproduce the slope of 1 here (the paper profile runs the 3×2000 net on all of Fashion-MNIST and the CNN on
+# CIFAR-10).
 #
 # ## 3. Linear regression: where the decoupling is exact, and where it is not
 #
@@ -169,14 +179,17 @@ for k, v in tails["measured"].items():
 save_json(CH, "stationary", {"rows": stat.rows, "tails": tails})
 
 # %% [markdown]
-# **Reading (figure 4 and the tables).** For small $\eta$ the fitted $\phi$ of Gaussian-input SGD is close to
-# $1 + B/(\eta h^*)$ and it falls well below at $\eta = 1$, as in the paper. Two things the paper's figure does not
-# show: (i) most of the small-$\eta$ gap is the discretisation — the decoupled SDE, which *is* the paper's model,
-# lands on our Euler-corrected marks, not on the continuous-time line; (ii) the maximum-likelihood $\phi$ is
-# dominated by the bulk, where *every* dynamics, including constant-noise Langevin and Rademacher SGD, looks alike.
-# The tail separates them (right panel and the printed $P(L > 3L^*)$): Langevin and Rademacher SGD follow the
-# Arrhenius (Gamma) law, the sparse-input SGD and the decoupled SDE follow the power law, and Gaussian-input SGD
-# has an even heavier tail than the theory because its noise grows as $1 + 2\theta^2$.
+# **Reading (figure 4 and the tables).** For $\eta \le 0.1$ the fitted $\phi$ of Gaussian-input SGD is within
+# about 10% of $1 + B/(\eta h^*)$ (always below it), the gap grows with $\eta$, and at $\eta = 1$ the fit is about
+# half the theory — the deviation the paper reports. Two things the paper's figure does not show: (i) about half of
+# the small-$\eta$ gap is discretisation — the decoupled SDE, which *is* the paper's model, lands on our
+# Euler-corrected marks ($\phi - B/2$) for $\eta \le 0.2$, not on the continuous-time line; the rest is the
+# $1 + 2\theta^2$ noise of Gaussian inputs; (ii) the maximum-likelihood $\phi$ is dominated by the bulk, where
+# *every* dynamics, including constant-noise Langevin and Rademacher SGD, gives nearly the same number. The tail
+# separates them (right panel and the printed $P(L > 3L^*)$): Langevin and Rademacher SGD fall off like the
+# Arrhenius (Gamma) law, the sparse-input SGD and the decoupled SDE like the power law, and Gaussian-input SGD has
+# an even heavier tail. At $\eta = 0.5$ both theory columns underestimate the measured tails (discretisation again),
+# but the ordering is unambiguous.
 #
 # ## 5. Escape time: power law versus Arrhenius (paper Fig. 3b)
 #
@@ -194,18 +207,21 @@ save_figure(ep.fig_escape(esc), CH, "fig5_escape_time");
 for key, e in esc.runs.items():
     d = int(key.split("/")[1])
     ref = "Arrhenius: local slope = c B/(eta h*)" if key.startswith("lang") else f"theory {esc.theory[d]:.2f}"
-    print(f"{key:>11}: fitted slope (upper half of c) {esc.slope(key):.2f} ({ref}); local slopes "
-          + " ".join(f"{s:.1f}" for s in esc.local_slopes(key)) + f"; escaped {e.escaped.min():.0%}..{e.escaped.max():.0%}")
+    local = " ".join(f"{s:.1f}" for s in esc.local_slopes(key))
+    print(f"{key:>11}: fitted slope (upper half of c) {esc.slope(key):.2f} ({ref}); local slopes {local}; "
+          f"escaped {e.escaped.min():.0%}..{e.escaped.max():.0%}")
 save_npz(CH, "escape_times", **{k.replace("/", "_d"): e.times for k, e in esc.runs.items()},
          **{f"c_{k.replace('/', '_d')}": e.c for k, e in esc.runs.items()})
 
 # %% [markdown]
-# **Reading (figure 5).** On log-log axes the SGD escape times are close to straight lines, and the Langevin curve
-# bends upward: its local slope grows like $cB/(\eta h^*)$, i.e. it is a straight line on the semi-log panel — the
-# Arrhenius law. At small $c$ the two dynamics cannot be told apart (the $\Delta L \ll L^*$ limit); they separate once
-# $c \gtrsim 2$, which is the paper's point. Compare the printed slopes with the theory value per $d$: the slope
-# drops with $d$ as $1 - d/2$ predicts, but at large $c$ the Gaussian-input SGD escapes *faster* than the theory
-# (local slopes below it), the same heavier tail as in section 4.
+# **Reading (figure 5).** The contrast the paper is about is clear: the Langevin local slope keeps growing with $c$
+# (it is the straight line on the semi-log panel — Arrhenius), while the SGD curves are close to straight lines on
+# log-log axes. At small $c$ the two cannot be told apart (the $\Delta L \ll L^*$ limit); they separate once
+# $c \gtrsim 2$. The exponent is only partly right: for $c \le 3$ the $d = 1$ local slopes scatter around the theory
+# value, and the slope decreases with $d$ as $1 - d/2$ predicts, but at large $c$ Gaussian-input SGD bends below the
+# theory toward our exact-noise asymptote $B/(2\eta h^*) + 1/2$ (dash-dotted), because its true noise is
+# $(1 + 2\theta^2)/B$ — the fitted upper-range slopes are therefore ~25% below the theory for every $d$. The decoupled
+# SDE, the paper's own model, is the control: compare its printed slope with the theory.
 #
 # ## Scorecard
 
@@ -223,7 +239,11 @@ print(f"chapter wall time {time.time() - t_start:.0f} s (profile {cfg.profile}, 
 g = [r for r in stat.rows if r["dynamics"] == "sgd" and r["inputs"] == "gaussian"]
 print("stationary phi (Gaussian-input SGD): " + "; ".join(
     f"eta={r['lr']}, B={r['batch_size']}: {r['phi_fit']:.2f} vs {r['phi_theory']:.2f}" for r in g))
-print("escape slopes: " + "; ".join(f"d={d}: {esc.slope(f'sgd/{d}'):.2f} vs {esc.theory[d]:.2f}" for d in esc.theory))
+slopes = [f"{k}: {esc.slope(k):.2f} vs {esc.theory[int(k.split('/')[1])]:.2f}" for k in esc.runs if "langevin" not in k]
+print("escape slopes: " + "; ".join(slopes))
+if "sgd/1" in esc.runs:
+    print(f"  d = 1 Gaussian-input SGD, last local slope {esc.local_slopes('sgd/1')[-1]:.2f} vs exact-noise "
+          f"asymptote {esc.exact_noise_d1:.2f}")
 print("noise-loss slopes: " + "; ".join(f"{r.label}: {r.slope:.2f} vs 1" for r in noise))
 print(f"decoupling: mean |dlog10 lambda| {max(s.log_spectrum_distance for s in dec):.3f} vs 0 (equal spectra)")
 
@@ -233,7 +253,8 @@ print(f"decoupling: mean |dlog10 lambda| {max(s.log_spectrum_distance for s in d
 # Left: the stationary law of Gaussian-input SGD for a grid of $\eta$ and $B$ (each frame runs 2000 chains in about a
 # second, so with a live kernel the sliders re-run it). Right: the distribution of escape times at one threshold
 # $c$ for each $d$, from the runs above; a straight line on this semi-log plot means a memoryless (exponential)
-# escape, the Kramers picture both theories share.
+# escape, the Kramers picture both theories share. The live controls (running kernel only) re-run 100 SGD and
+# Langevin escapes for any $d$, $c$ and $\eta$ (capped at $2\cdot10^4$ steps, so large $c$ at small $\eta$ is censored).
 
 # %%
 import ipywidgets as W  # noqa: E402
@@ -245,7 +266,8 @@ stat_grid = {"lr": [0.1, 0.25, 0.5, 1.0], "batch_size": [1, 2, 4]} if cfg.profil
 esc_grid = {"d": list(cfg.esc_dims), "c": [float(c) for c in cfg.esc_c][:: 1 if cfg.profile != "smoke" else 2]}
 W.HBox([explorer(ep.render_stationary, stat_grid, title="Stationary law",
                  live_controls={"lr": (0.05, 1.5, 0.05), "batch_size": (1, 8, 1)}),
-        explorer(lambda d, c: ep.render_escape(esc, d, c), esc_grid, title="Escape-time distribution")])
+        explorer(lambda d, c, lr=None: ep.render_escape(esc, d, c, lr), esc_grid, title="Escape-time distribution",
+                 live_controls={"d": [1, 2, 4], "c": (1.25, 5.0, 0.25), "lr": (0.1, 1.0, 0.05)})])
 
 # %% [markdown]
 # ## Exercises
@@ -257,8 +279,9 @@ W.HBox([explorer(ep.render_stationary, stat_grid, title="Stationary law",
 # ```{admonition} Solution
 # :class: dropdown
 # $\phi = 1 + B/(\eta h^*)$ grows linearly with $B$ (e.g. $\eta = 0.5$: $\phi$ from 3 to 5), so the law concentrates
-# near $L^*$ and $P(L > 3L^*) \approx \int_3^\infty p(x)\,dx$ drops roughly like $3^{-(\phi - 1/2)}$, i.e. by about
-# two orders of magnitude. Run `er.run_stationary(er.make_config("smoke", stat_settings=((0.5, 2),), stat_show=(0.5, 2)))`
+# near $L^*$ and the power-law tail $P(L > 3L^*) = \int_3^\infty p(x)\,dx$, which decays roughly like
+# $3^{-(\phi - 1/2)}$, drops by about an order of magnitude (from $2.5\cdot10^{-2}$ to $2.2\cdot10^{-3}$). Run
+# `er.run_stationary(er.make_config("smoke", stat_settings=((0.5, 2),), stat_show=(0.5, 2)))`
 # and compare `tail_probabilities()` with the $B = 1$ case.
 # ```
 

@@ -135,7 +135,9 @@ print(f"Gaussian samples of n={cfg.n_batches} passing the top-{ITER_TAIL:.0%} ru
 # Per-sample gradients of `n_spectrum` samples, centred; the eigenvalues of their covariance come from the
 # $n \times n$ Gram matrix (same non-zero spectrum as the $P \times P$ covariance). We fit the top 1000 eigenvalues
 # ($s = 1/(\hat\beta - 1)$). The right panel repeats the fit on the covariance of *minibatch* gradients for several
-# batch sizes, obtained from the same Gram matrix ($S K S^\top$ for a minibatch selection matrix $S$).
+# batch sizes, obtained from the same Gram matrix ($S K S^\top$ for a minibatch selection matrix $S$): $M$
+# minibatches resolve about $M/2$ eigenvalues, so there we fit the top $\min(1000, M/2)$ and draw, dashed, the
+# per-sample $s$ fitted over the same number of eigenvalues.
 
 # %%
 fig = gsp.plot_spectra(result, cfg.top_k)
@@ -174,9 +176,9 @@ print(gsr.table([{"s": s, "beta_fit": f, "beta_pred": p, "iter_pass_top20": q} f
                  zip(mech.s, mech.beta_fit, mech.beta_predicted, mech.iter_pass)]))
 
 # %% [markdown]
-# **(b) Stricter tests.** Clauset's semi-parametric bootstrap ($n_{\rm boot}$ synthetic sets, $x_{\min}$ re-fitted on
-# each) and Vuong likelihood ratios against an exponential and a lognormal tail, on synthetic samples and on our
-# gradients.
+# **(c) Stricter tests.** Clauset's semi-parametric bootstrap ($n_{\rm boot}$ synthetic sets, $x_{\min}$ re-fitted on
+# each, or the tail fixed to the top 20 %) and Vuong likelihood ratios against an exponential and a lognormal tail,
+# on synthetic samples and on our gradients (3000 values each).
 
 # %%
 c_last = result.checkpoints[-1]
@@ -190,10 +192,13 @@ battery = [gss.test_battery(k, v, n_boot=cfg.n_boot, seed=cfg.seed, max_candidat
 print(gsr.table([b.row() for b in battery]))
 
 # %% [markdown]
-# Reading the table: `naive_pass` is the paper's rule with a free $x_{\min}$; `bootstrap_p` > 0.1 means the
-# power law is plausible (Clauset et al.); `R_exp`, `R_logn` > 0 favour the power law, < 0 the alternative, and
-# the sign is significant when `p_exp`, `p_logn` < 0.1. A lognormal tail is hard to rule out on a few thousand
-# values, for synthetic power laws as for gradients.
+# Reading the table: `naive_pass` is the paper's rule with a free $x_{\min}$; `bootstrap_p` is Clauset's p-value
+# with $x_{\min}$ re-fitted on each synthetic set, `boot_p_top20` the same with the tail fixed to the top 20 %
+# (p > 0.1: a power law is plausible); `R_exp`, `R_logn` > 0 favour the power law, < 0 the alternative, and the sign
+# is significant when `p_exp`, `p_logn` < 0.1. Two lessons from our runs: a free $x_{\min}$ settles on a tail so
+# short (a few hundred values, or a few dozen for one gradient coordinate) that even the bootstrap and the
+# likelihood ratios have little power there — the Gaussian sample is only rejected once the tail is fixed; and a
+# lognormal tail is never ruled out on a few thousand values, for synthetic power laws as for gradients.
 #
 # ## Scorecard
 
@@ -226,26 +231,37 @@ explorer(render, grid, live_controls=live, title="Power-law test on one sample")
 
 # %%
 print(f"Profile {cfg.profile}: {len(result.checkpoints)} checkpoints, wall time {time.time() - t_start:.0f} s.")
-print("Dimension-wise beta (top 1000): " + ", ".join(f"{c.label} {c.dim_grad_top.beta:.2f} "
-      f"(d_ks {c.dim_grad_top.ks_distance:.3f} vs d_c {c.dim_grad_top.critical_value:.3f})" for c in result.checkpoints))
+print("Dimension-wise beta (top 1000): " + ", ".join(
+    f"{c.label} {c.dim_grad_top.beta:.2f} (d_ks {c.dim_grad_top.ks_distance:.3f} vs d_c "
+    f"{c.dim_grad_top.critical_value:.3f})" for c in result.checkpoints))
 print("Spectral s (top-k fit): " + ", ".join(f"{c.label} {c.spec_fit.s:.2f} (power law up to k={r['spec_pass_range']})"
       for c, r in zip(result.checkpoints, rows)))
 print(f"Iteration-wise pass fraction, trained: gradients {claims[1].ours}; noise {claims[2].ours}")
 
 # %% [markdown]
-# **Reading (quick profile, see the printed numbers above).** The iteration-wise part of the paper reproduces
-# cleanly: with a fixed tail, single coordinates over minibatches pass the power-law rule about as often as pure
-# Gaussian samples of the same size (a few per cent), for gradients and for the noise and at every batch size. The
-# dimension-wise part is weaker than the paper states: LeNet gradients pass the top-1000 rule in most
-# checkpoints, our small bias-free FCN mostly does not (its $d_{ks}$ is above $d_c$ although the CCDF is clearly
-# heavy), and a free $x_{\min}$ passes almost everything, which is why we do not count it as evidence. The
-# covariance spectrum is a power law at random initialisation over the top 1000 eigenvalues; after training, the
-# head (top ~50–100 eigenvalues) stays a power law with $s \approx 1$–$1.6$ but the spectrum then falls much faster:
-# with only `n_spectrum` samples and a well-fitted model, most per-sample gradients are tiny and the spectrum beyond
-# the head is cut off. The top-1000 rule then fails, so on our budget we reproduce the power-law spectrum only
-# partly (the paper's figures use larger models and more data). Finally, the Gaussian scale mixture shows how
-# both findings coexist: Gaussian coordinates with power-law variances are Gaussian one at a time and power-law
-# when pooled, with $\beta = 1 + 2/s$.
+# **Reading (quick profile: MNIST and Fashion-MNIST, LeNet and a 64-64 FCN, 12 checkpoints; see the printed
+# numbers above).**
+#
+# * *Iteration-wise gradients and noise: reproduced.* With the tail fixed to the top 20 % of 2000 minibatches, only
+#   a few per cent of coordinates pass (8 % of gradients, 6 % of noise coordinates after training; a bit more at
+#   $B = 16$, where a minibatch mean of few per-sample gradients is still skewed), against 0 % of Gaussian samples of
+#   the same size. With a free $x_{\min}$, 70–95 % would "pass" — as do Gaussian samples (Figure 4a).
+# * *Dimension-wise gradients: partly.* The CCDFs are clearly heavy, but the paper's rule on the top 1000 values
+#   passes in only about 40 % of our checkpoints (75 % with a free $x_{\min}$), with no consistent pattern across
+#   models, datasets or training stages; $\hat\beta$ lies between about 2.7 and 5.3. The paper reports that
+#   dimension-wise gradients *usually* pass; at our model sizes the top-1000 tail is often curved on log-log axes.
+# * *Covariance spectrum: partly.* For LeNet at random initialisation and early in training (step 150) the top 1000
+#   eigenvalues pass on both datasets with $s \approx 1.6$–$2$; the FCN passes at init on Fashion-MNIST and just
+#   misses on MNIST. After training the head (top 100–200 eigenvalues) still passes but the spectrum then drops much
+#   faster: the top-1000 fit gives $s$ of 3.3–5.6 and fails. With `n_spectrum` = 2000 samples and a well-fitted
+#   model most per-sample gradients are tiny, so the spectrum beyond the head is cut off; the paper's settings
+#   (more data, larger models) are needed to test the claim in full. The power-law exponent of the *minibatch*
+#   covariance does not depend on $B$ (right panel of Figure 3), as expected from $C_B \approx C/B$.
+# * *Mechanism: reproduced on synthetic data* ($\beta = 1 + 2/s$ to two decimals at $s = 1$, with every coordinate
+#   Gaussian on its own). On real gradients the prediction $2\beta_{\rm var} - 1$ from the per-coordinate variances
+#   of per-sample gradients matches the fitted dimension-wise noise exponent within about 0.2 for LeNet at init and
+#   step 150, and less well for the FCN and after training (Figure 4, right): coordinates are not independent
+#   Gaussians, but the mechanism accounts for much of the dimension-wise tail.
 
 # %% [markdown]
 # ## Exercises

@@ -141,3 +141,35 @@ def test_config_validation():
             ti.TailIndexConfig(**kw)
     with pytest.raises(ConfigError, match="unknown"):
         from_profile(ti.PRESETS, "quick", width=3)
+
+
+def test_fc_net_is_the_released_architecture():
+    net = ti.fc_net(784, 100, 3, 10)  # released defaults: width 100, depth 3
+    shapes = [tuple(p.shape) for p in net.parameters()]
+    assert shapes == [(100, 784), (100, 100), (10, 100)]  # depth Linear layers, no biases
+    w = next(net.parameters())
+    assert w.abs().max().item() <= 1 / math.sqrt(784) + 1e-7  # PyTorch default U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+
+
+def test_two_phase_stats_detects_drop_then_jump():
+    from paper_repro.experiments.tail_index_claims import two_phase_stats
+
+    track = [{"step": s, "alpha": a, "stderr": 0.01} for s, a in zip(range(5), [1.2, 1.0, 0.9, 1.3, 1.25])]
+    ph = two_phase_stats(track)
+    assert ph["drop"] == pytest.approx(0.3) and ph["jump"] == pytest.approx(0.4) and ph["step_min"] == 2
+
+
+def test_measure_noise_of_a_cnn_matches_per_batch_loop():
+    from paper_repro.models import alexnet_like
+
+    torch.manual_seed(0)
+    x, y = torch.randn(40, 3, 32, 32, generator=gen()), torch.randint(0, 10, (40,), generator=gen(1))
+    net = alexnet_like(4)
+    grads = []
+    for b in range(4):
+        net.zero_grad()
+        ti.nll_loss(net(x[b * 10:(b + 1) * 10]), y[b * 10:(b + 1) * 10]).backward()
+        grads.append(torch.cat([p.grad.reshape(-1) for p in net.parameters()]).clone())
+    g = torch.stack(grads).double()
+    expect = naive_mohammadi((g - g.mean(0)).reshape(-1).numpy(), largest_divisor_below_sqrt(g.numel()))
+    assert ti.measure_noise(net, ti.nll_loss, x, y, 10).alpha == pytest.approx(expect, rel=1e-3)

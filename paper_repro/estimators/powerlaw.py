@@ -95,15 +95,23 @@ def _scan(logx, below, suffix, starts, grid, chunk):
     n_t = len(logx) - starts
     betas = _betas(logx, suffix, starts)
     ks = np.empty(len(starts))
-    lg, bg = logx[grid], below[grid].astype(float)
+    lg, bg, ls = logx[grid].astype(np.float32), below[grid].astype(np.float32), logx[starts].astype(np.float32)
+    b32, nt32 = (1.0 - betas).astype(np.float32), n_t.astype(np.float32)
     for a in range(0, len(starts), chunk):
-        s, b, nt = starts[a:a + chunk], betas[a:a + chunk], n_t[a:a + chunk]
+        s, b, nt = starts[a:a + chunk], b32[a:a + chunk], nt32[a:a + chunk]
         first = np.searchsorted(grid, s.min())
-        gl, gb = lg[first:], bg[first:]
-        fit = -np.expm1(np.minimum((1.0 - b[:, None]) * (gl[None, :] - logx[s][:, None]), 0.0))
-        dev = np.abs(fit - (gb[None, :] - s[:, None]) / nt[:, None])
-        dev[grid[first:][None, :] < s[:, None]] = 0.0
-        ks[a:a + chunk] = dev.max(1)
+        # fit = 1 - (x_j / x_s)^(1 - beta); exponent clipped at 0 so grid points below the start give fit = 0 ...
+        fit = np.subtract(lg[None, first:], ls[a:a + chunk, None])
+        fit *= b[:, None]
+        np.minimum(fit, 0.0, out=fit)
+        np.expm1(fit, out=fit)
+        # ... and empirical CDF (below_j - s) / n_t clipped at 0 there too, so they add no deviation.
+        emp = np.subtract(bg[None, first:], s[:, None].astype(np.float32))
+        np.maximum(emp, 0.0, out=emp)
+        emp /= nt[:, None]
+        fit += emp  # fit holds -(theoretical CDF): |F - emp| = |fit + emp|
+        np.abs(fit, out=fit)
+        ks[a:a + chunk] = fit.max(1)
     return betas, ks
 
 
@@ -115,7 +123,8 @@ def fit_power_law(x, xmin: float | None = None, n_tail: int | None = None, *, mi
     xmin rule: a given ``xmin``; or the ``n_tail`` largest values (the paper's "top 1000"); or (default) the
     Clauset KS-minimising xmin over the distinct values, vectorised with sorted data and cumulative sums.
     Exact (identical to ``powerlaw.Fit``) when there are <= ``max_candidates`` distinct values and
-    <= ``ks_points`` values; beyond that, candidates are geometrically spaced in tail size, the KS scan uses
+    <= ``ks_points`` values (the float32 scan is re-scored in float64 for its ``refine`` best); beyond that,
+    candidates are geometrically spaced in tail size, the KS scan uses
     ``ks_points`` geometrically spaced order statistics, and the ``refine`` best candidates are re-scored exactly.
     """
     check_range("significance", significance, 1e-9, 0.5)
@@ -151,12 +160,10 @@ def fit_power_law(x, xmin: float | None = None, n_tail: int | None = None, *, mi
         if len(starts) > 1:
             grid = np.arange(n) if n <= ks_points else np.unique(n - np.geomspace(1, n, ks_points).astype(int))
             betas, ks = _scan(logx, below, suffix, starts, grid, chunk)
-            if n > ks_points:  # re-score the best approximate candidates exactly
-                best = starts[np.argsort(ks)[:refine]]
-                ks_best = [_ks_exact(logx, below, j, b) for j, b in zip(best, _betas(logx, suffix, best))]
-                starts = np.array([best[int(np.argmin(ks_best))]])
-            else:
-                starts = starts[[int(np.argmin(ks))]]
+            # the scan runs in float32 (and on a subgrid when n > ks_points): re-score the best candidates exactly
+            best = np.sort(starts[np.argsort(ks, kind="stable")[:refine]])
+            ks_best = [_ks_exact(logx, below, j, b) for j, b in zip(best, _betas(logx, suffix, best))]
+            starts = np.array([best[int(np.argmin(ks_best))]])
     i = int(starts[0])
     n_t, beta = n - i, float(_betas(logx, suffix, starts[:1])[0])
     return PowerLawResult(beta=float(beta), xmin=float(xs[i]), n_tail=int(n_t), n=n,

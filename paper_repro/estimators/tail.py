@@ -49,7 +49,7 @@ def mohammadi(x, k1: int | None = None, eps: float = EPS) -> TailIndexResult:
 
     Mohammadi, Mohammadpour & Ogata (2015), exactly as pooled in Simsekli et al. (2019): K1 defaults to the
     largest divisor of N not above sqrt(N), so every sample is used. With k1 given, trailing samples past the
-    last full block are dropped.
+    last full block are dropped. Float64 input is reduced exactly in float64.
     """
     x = _as_flat(x)
     n = x.numel()
@@ -60,7 +60,11 @@ def mohammadi(x, k1: int | None = None, eps: float = EPS) -> TailIndexResult:
     if k1 < 2 or k1 > n // 2:
         raise ConfigError(f"k1={k1} must be in [2, N/2] (N={n}); N={n} may be prime: pass k1 or drop a sample")
     n_used = (n // k1) * k1
-    xs = x[:n_used].double() if x.dtype != torch.float64 else x[:n_used]
+    if x.dtype != torch.float64:  # float32 data: float32 logs, float64 sums (no double copy of a huge vector)
+        acc = StreamingMohammadi(n_used, k1=k1, eps=eps)
+        acc.update(x[:n_used])
+        return acc.result()
+    xs = x[:n_used]
     log_x = torch.log(xs.abs() + eps)
     log_y = torch.log(xs.view(-1, k1).sum(1).abs() + eps)
     inv_alpha = (log_y.mean() - log_x.mean()).item() / math.log(k1)
@@ -122,13 +126,16 @@ class StreamingMohammadi:
             self._add(piece[:full])
         self._left = piece[full:].clone()
 
-    def _add(self, blocks: torch.Tensor) -> None:
-        lx = torch.log(blocks.abs() + self.eps)  # float32 stays float32: torch's cascade sums are accurate enough
-        ly = torch.log(blocks.view(-1, self.k1).sum(1).double().abs() + self.eps)
-        self._sx += lx.sum().item()
-        self._sx2 += lx.square().sum().item()
-        self._sy += ly.sum().item()
-        self._sy2 += ly.square().sum().item()
+    def _add(self, blocks: torch.Tensor, chunk: int = 1 << 20) -> None:
+        step = max(1, chunk // self.k1) * self.k1  # cache-sized pieces, whole blocks each
+        for i in range(0, blocks.numel(), step):
+            b = blocks[i:i + step]
+            lx = b.abs().add_(self.eps).log_()  # float32 stays float32: torch's cascade sums are accurate enough
+            ly = b.view(-1, self.k1).sum(1).double().abs_().add_(self.eps).log_()
+            self._sx += lx.sum().item()
+            self._sx2 += torch.dot(lx, lx).item()
+            self._sy += ly.sum().item()
+            self._sy2 += torch.dot(ly, ly).item()
         self.n += blocks.numel()
         self.n_blocks += blocks.numel() // self.k1
 

@@ -92,12 +92,13 @@ PRESETS = {
         stat_samples=20, stat_every=20, esc_lr=0.25, esc_dims=(1, 4), esc_runs=30, esc_c=(1.25, 1.5, 2.0, 3.0),
         esc_langevin_c=(1.25, 1.5, 2.0), esc_max_steps=5_000),
     "quick": EscapeRateConfig(
-        profile="quick", dec_epochs=(0, 50, 200), dec_n_spectrum=2000,
-        noise_runs=(("fashion_mnist", "fc", (256, 256, 256)),), noise_n_train=10_000, noise_epochs=30,
+        profile="quick", dec_epochs=(0, 50, 500), dec_n_spectrum=3000,
+        noise_runs=(("fashion_mnist", "fc", (512, 512, 512)),), noise_n_train=10_000, noise_epochs=50,
         stat_chains=4000, stat_burn_in=1000, stat_samples=50, stat_every=40,
         esc_lr=0.25, esc_c=(1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0), esc_langevin_c=(1.25, 1.5, 2.0, 2.5, 3.0),
         esc_max_steps=100_000),
-    "paper": EscapeRateConfig(profile="paper", esc_c=(1.25, 1.5, 2.0, 2.5, 3.0), esc_max_steps=3_000_000),
+    "paper": EscapeRateConfig(profile="paper", esc_c=(1.25, 1.5, 2.0, 2.5, 3.0), esc_langevin_c=(1.25, 1.5, 1.75, 2.0),
+                              esc_max_steps=2_000_000),
 }
 
 

@@ -185,6 +185,7 @@ class NoiseVsLoss:
         xs = np.exp(np.array([lx.min(), lx.max()]))
         axes[1].loglog(xs, np.exp(b) * xs ** self.slope, "k--", label=f"slope {self.slope:.2f} (paper ~1)")
         axes[1].set(xlabel="training loss L", ylabel="noise strength N")
+        axes[1].xaxis.set_minor_formatter(plt.NullFormatter())
         axes[1].legend()
         return axes
 

@@ -101,8 +101,16 @@ def render_stationary(lr: float = 0.5, batch_size: int = 1, chains: int = 2000, 
     return fig
 
 
-def render_escape(res: EscapeResult, d: int = 1, c: float = 2.0):
-    """Widget frame: survival function of the escape time at threshold c for dimension d (exponential = straight)."""
+def render_escape(res: EscapeResult | None, d: int = 1, c: float = 2.0, lr: float | None = None,
+                  runs: int = 100, max_steps: int = 20_000):
+    """Widget frame: survival function of the escape time at threshold c for dimension d (exponential = straight).
+
+    With ``lr`` given (live controls) SGD and Langevin runs are made afresh for (d, c, lr); else ``res`` is shown.
+    """
+    if lr is not None:
+        p = ls.make_problem(10_000, int(d), "gaussian", 0)
+        res = EscapeResult({f"{dyn}/{int(d)}": ls.escape_times(p, lr, 1, np.array([c]), runs, max_steps, dyn)
+                            for dyn in ("sgd", "langevin")}, {}, 1.0 / lr)
     fig, ax = subplots(1, 1, width=4.6)
     for key, e in res.runs.items():
         hit = np.flatnonzero(np.isclose(e.c, c))
@@ -143,7 +151,8 @@ def claims(cfg, dec, noise, stat: StationaryResult, esc: EscapeResult) -> list[C
                      "fitted phi on the theory line except eta = 1 (Fig. 3a)",
                      "; ".join(f"eta={r['lr']},B={r['batch_size']}: {r['phi_fit']:.2f} vs {r['phi_theory']:.2f}"
                                for r in g), verdict(max(small, default=np.nan), 0.15, 0.3),
-                     "linear regression, Gaussian x", prof, f"max rel. error for eta <= 0.2: {max(small, default=np.nan):.2f}; "
+                     "linear regression, Gaussian x", prof,
+                     f"max rel. error for eta <= 0.2: {max(small, default=np.nan):.2f}; "
                      f"at eta = 1: {max(big, default=np.nan):.2f}"))
     for key in [k for k in esc.runs if not k.startswith("langevin/")]:
         d, dyn = int(key.split("/")[1]), key.split("/")[0]

@@ -21,7 +21,7 @@ MODELS = ("lenet", "fcn")
 DATASETS = ("mnist", "fashion_mnist")
 ITER_TAIL = 0.2  # tail fraction of the iteration-wise paper rule (the top 1000 of 5000 minibatches)
 SPEC_KS = (50, 100, 200, 500, 1000, 2000)  # top-k eigenvalue counts scanned for the power-law range
-ITER_FIT = {"max_candidates": 200, "ks_points": 2000}  # fast (near-exact) fits for the many per-coordinate tests
+ITER_FIT = {"max_candidates": 100, "ks_points": 500}  # fast (near-exact) fits for the many per-coordinate tests
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,7 +109,7 @@ class CheckpointStructure:
     iter_beta_grad: tuple  # median beta over coordinates (gradients, free xmin)
     spec_fit: PowerLawResult  # power law on the top_k eigenvalues of the per-sample gradient covariance
     spec_slope: float  # least-squares slope of log lambda_k vs log k over k <= top_k (= -s)
-    minibatch_s: tuple  # s = 1/(beta-1) of the minibatch-gradient covariance for each test batch size
+    minibatch_s: tuple  # s of the minibatch-gradient covariance (top min(top_k, M/2) of M <= 1000 minibatches), per B
     spec_by_k: tuple  # (k, s, d_ks, d_c, passes) of fits to the top k eigenvalues, k in SPEC_KS (k < n_spectrum)
     var_fit: PowerLawResult  # free-xmin fit of the per-coordinate variances of per-sample gradients (mechanism)
     arrays: dict = dataclasses.field(default_factory=dict, repr=False)  # abs_grad, eigenvalues, example coords
@@ -151,12 +151,18 @@ def per_sample_parts(model, x, y, coords, n_rows: int, chunk: int = 1000):
     return torch.cat(sub), torch.cat(rows)
 
 
+def selection(n: int, batch_size: int, n_batches: int, seed: int, dtype=torch.float64, device="cpu"):
+    """Sparse [n_batches, n] matrix S with S[m, mu] = 1/B for the samples mu of seeded random minibatch m."""
+    idx = batch_indices(n, batch_size, n_batches, seed=seed, device=device)
+    rows = torch.arange(n_batches, device=device).repeat_interleave(batch_size)
+    vals = torch.full((idx.numel(),), 1.0 / batch_size, dtype=dtype, device=device)
+    return torch.sparse_coo_tensor(torch.stack([rows, idx.reshape(-1)]), vals, (n_batches, n),
+                                   check_invariants=True).coalesce()
+
+
 def minibatch_means(values: torch.Tensor, batch_size: int, n_batches: int, seed: int) -> torch.Tensor:
     """Means of ``values`` [n, K] over seeded random minibatches: the iteration-wise gradients [n_batches, K]."""
-    idx = batch_indices(len(values), batch_size, n_batches, seed=seed, device=values.device)
-    sel = torch.zeros(n_batches, len(values), dtype=values.dtype, device=values.device)
-    sel.scatter_add_(1, idx, torch.full(idx.shape, 1.0 / batch_size, dtype=values.dtype, device=values.device))
-    return sel @ values
+    return torch.sparse.mm(selection(len(values), batch_size, n_batches, seed, values.dtype, values.device), values)
 
 
 def pass_fraction(values: torch.Tensor, tail: float) -> tuple[float, float, float]:
@@ -174,12 +180,11 @@ def pass_fraction(values: torch.Tensor, tail: float) -> tuple[float, float, floa
 
 
 def minibatch_spectrum(k: torch.Tensor, batch_size: int, n_batches: int, seed: int) -> torch.Tensor:
-    """Eigenvalues of the covariance of minibatch gradients S G, via S K S^T with K = G G^T (Gram trick)."""
-    idx = batch_indices(len(k), batch_size, n_batches, seed=seed, device=k.device)
-    sel = torch.zeros(n_batches, len(k), dtype=k.dtype, device=k.device)
-    sel.scatter_add_(1, idx, torch.full(idx.shape, 1.0 / batch_size, dtype=k.dtype, device=k.device))
-    sel = sel - sel.mean(0, keepdim=True)  # centre the minibatch gradients
-    return torch.linalg.eigvalsh(sel @ k @ sel.T / n_batches).flip(0).clamp_min(0.0)
+    """Eigenvalues of the covariance of minibatch gradients S G, via S K S^T with K = G G^T (Gram trick), centred."""
+    sel = selection(len(k), batch_size, n_batches, seed, k.dtype, k.device).to_dense()
+    a = sel @ k @ sel.T
+    a = a - a.mean(0, keepdim=True) - a.mean(1, keepdim=True) + a.mean()  # H A H: centre the minibatch gradients
+    return torch.linalg.eigvalsh(a / n_batches).flip(0).clamp_min(0.0)
 
 
 def analyze_checkpoint(model, data, cfg: GradientStructureConfig, step: int, dataset: str, name: str,
@@ -208,18 +213,20 @@ def analyze_checkpoint(model, data, cfg: GradientStructureConfig, step: int, dat
     mb_s = []
     for b in cfg.test_batch_sizes:
         ev_b = minibatch_spectrum(k * len(k), b, min(cfg.n_batches, cfg.n_spectrum, 1000), cfg.seed + b).cpu().numpy()
-        top_b = ev_b[: min(cfg.top_k, len(ev_b) - 1)]
+        top_b = ev_b[: min(cfg.top_k, len(ev_b) // 2)]  # M minibatches resolve about M/2 eigenvalues
         mb_s.append(fit_power_law(top_b, n_tail=int(np.sum(top_b > 0))).s)
     it0 = minibatch_means(sub, cfg.batch_size, cfg.n_batches, seed=cfg.seed)[:, 0]
     return CheckpointStructure(
         dataset=dataset, model=name, step=step, dim_grad=fit_power_law(abs_g),
         dim_grad_top=fit_power_law(abs_g, n_tail=min(cfg.top_k, int(np.sum(abs_g > 0)))),
-        dim_noise=fit_power_law(abs_n), dim_noise_top=fit_power_law(abs_n, n_tail=min(cfg.top_k, int(np.sum(abs_n > 0)))),
+        dim_noise=fit_power_law(abs_n),
+        dim_noise_top=fit_power_law(abs_n, n_tail=min(cfg.top_k, int(np.sum(abs_n > 0)))),
         iter_batch_sizes=tuple(cfg.test_batch_sizes), iter_pass_grad=tuple(g[0] for g in grads),
         iter_pass_noise=tuple(n[0] for n in noises), iter_pass_grad_free=tuple(g[1] for g in grads),
         iter_pass_noise_free=tuple(n[1] for n in noises), iter_beta_grad=tuple(g[2] for g in grads), spec_fit=spec,
-        spec_slope=slope, minibatch_s=tuple(mb_s), spec_by_k=by_k, var_fit=fit_power_law(rows.double().var(0).cpu().numpy()),
-        arrays={"abs_grad": abs_g, "eigenvalues": ev, "iter_coord0": it0.cpu().numpy(),
+        spec_slope=slope, minibatch_s=tuple(mb_s), spec_by_k=by_k,
+        var_fit=fit_power_law(rows.var(0).double().cpu().numpy()),
+        arrays={"abs_grad": abs_g, "eigenvalues": ev, "iter_coord0": it0.cpu().numpy(), "minibatch_eigs": ev_b,
                 "iter_coord0_mean": float(mean_sub[0])})
 
 

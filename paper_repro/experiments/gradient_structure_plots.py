@@ -12,6 +12,12 @@ def _settings(result) -> list[tuple[str, str]]:
     return list(dict.fromkeys((c.dataset, c.model) for c in result.checkpoints))
 
 
+def _ticks(ax, values) -> None:
+    """Label a log x axis at exactly ``values``."""
+    ax.set_xticks(list(values), [str(v) for v in values])
+    ax.minorticks_off()
+
+
 def plot_dimension_wise(result):
     """Figure 1: CCDF of |g_i| over the P coordinates of one minibatch gradient, first and last stage, with fits."""
     pairs = _settings(result)
@@ -43,6 +49,7 @@ def plot_iteration_wise(result, gaussian_rate: float | None = None):
         ax.axhline(gaussian_rate, color="k", lw=1, ls="--", label="Gaussian samples, same n")
     ax.set(xlabel="batch size B", ylabel="fraction passing d_ks < d_c", ylim=(-0.03, 1.03),
            title="iteration-wise (top 20 % rule)")
+    _ticks(ax, result.checkpoints[0].iter_batch_sizes)
     ax.legend(fontsize=6)
     c = result.checkpoints[-1]
     v = c.arrays["iter_coord0"]
@@ -59,20 +66,28 @@ def plot_spectra(result, top_k: int):
     models = list(dict.fromkeys(c.model for c in result.checkpoints))
     fig, axes = subplots(1, len(models) + 1, width=3.6, height=3.0, squeeze=False)
     for ax, m in zip(axes[0], models):
+        lo, hi = np.inf, 0.0
         for i, c in enumerate(c for c in result.checkpoints if c.model == m):
             ev = c.arrays["eigenvalues"][:top_k]
             k = np.arange(1, len(ev) + 1)
             ls = "-" if c.step > 0 else ":"
             ax.loglog(k, ev, ls, color=f"C{i}", lw=1.2, label=f"{c.dataset}@{c.step}: s={c.spec_fit.s:.2f}")
-            ax.loglog(k, ev[0] * k ** -c.spec_fit.s, "--", color=f"C{i}", lw=0.6)
+            mid = int(np.sqrt(len(ev)))  # anchor the fitted slope in the middle of the fitted ranks (log scale)
+            ax.loglog(k, ev[mid - 1] * (k / mid) ** -c.spec_fit.s, "--", color=f"C{i}", lw=0.6)
+            lo, hi = min(lo, ev[ev > 0].min()), max(hi, ev.max())
+        ax.set_ylim(lo / 3, hi * 3)
         ax.set(title=f"{m}: covariance spectrum", xlabel="rank k", ylabel="eigenvalue lambda_k")
         ax.legend(fontsize=6)
     ax = axes[0][-1]
     for i, c in enumerate(result.checkpoints):
-        ax.semilogx(c.iter_batch_sizes, c.minibatch_s, "o-" if c.step > 0 else "x:", color=f"C{i}",
-                    label=c.label)
-    ax.set(xlabel="batch size B", ylabel="s of minibatch-gradient covariance", title="s vs batch size")
-    ax.legend(fontsize=6)
+        line = ax.semilogx(c.iter_batch_sizes, c.minibatch_s, "o-" if c.step > 0 else "x:", label=c.label)[0]
+        k = min(top_k, len(c.arrays["minibatch_eigs"]) // 2) if "minibatch_eigs" in c.arrays else None
+        same = [s for kk, s, *_ in c.spec_by_k if kk == k]
+        if same:  # the per-sample covariance fitted over the same number of eigenvalues
+            ax.axhline(same[0], color=line.get_color(), lw=0.6, ls="--")
+    ax.set(xlabel="batch size B", ylabel="s of minibatch-gradient covariance", title="s vs B (dashed: per-sample)")
+    ax.legend(fontsize=5, ncol=2)
+    _ticks(ax, result.checkpoints[0].iter_batch_sizes)
     return fig
 
 

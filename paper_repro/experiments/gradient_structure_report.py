@@ -50,13 +50,15 @@ def claims(result, cfg, acceptance, mech, gaussian_rate: float) -> list[Claim]:
     return [
         Claim("dim_grad_powerlaw", "Dimension-wise stochastic gradients are power-law: d_ks < d_c on the top "
               f"{cfg.top_k} |g_i| of one minibatch gradient", "usually pass (power-law heavy tails)",
-              f"{dim:.0%} of {len(cps)} checkpoints pass (free xmin: {dim_free:.0%}); beta {min(betas):.2f}-{max(betas):.2f}",
+              f"{dim:.0%} of {len(cps)} checkpoints pass (free xmin: {dim_free:.0%}); "
+              f"beta {min(betas):.2f}-{max(betas):.2f}",
               _verdict(dim, 0.75, 0.4), datasets, detail="LeNet/FCN, init and SGD-trained", **common),
         Claim("iter_grad_not_powerlaw", "Iteration-wise gradients (one coordinate over minibatches at fixed theta) "
               "usually do not pass the power-law test", "usually fail (Gaussian-like)",
               f"{it_g:.0%} of coordinates pass (top 20 % of {cfg.n_batches} minibatches; Gaussian samples: "
               f"{gaussian_rate:.0%}; with a free xmin {it_free:.0%})", _iter_verdict(it_g, gaussian_rate), datasets,
-              detail=f"{cfg.n_coords} random coordinates, batch sizes {cfg.test_batch_sizes}, trained models", **common),
+              detail=f"{cfg.n_coords} random coordinates, batch sizes {cfg.test_batch_sizes}, trained models",
+              **common),
         Claim("iter_noise_not_powerlaw", "Minibatch gradient noise (iteration-wise) usually does not pass",
               "usually fail (Gaussian-like)", f"{it_n:.0%} of coordinates pass (Gaussian samples: {gaussian_rate:.0%})",
               _iter_verdict(it_n, gaussian_rate), datasets, detail="noise = g_B - g_full per coordinate", **common),

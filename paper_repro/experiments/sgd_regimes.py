@@ -42,7 +42,7 @@ class SGDRegimesConfig:
     members_per_job: int = 32           # networks trained together in one vectorised ensemble
     phase_P: int = 512                  # training-set size of the (alpha, T) phase diagram
     phase_alphas: tuple = (2 ** -5, 2 ** -3, 2 ** -1, 2.0, 2 ** 15)  # initialisation scales alpha
-    phase_temperatures: tuple = (0.01, 0.04, 0.16, 0.64, 2.56)  # temperatures T of the phase diagram
+    phase_temperatures: tuple = (0.0025, 0.01, 0.04, 0.16, 0.64, 2.56)  # temperatures T of the phase diagram
     phase_activation: str = "gelu"      # activation of the phase-diagram nets (paper: GELU)
     lazy_alpha: float = 2.0 ** 15       # alpha of the lazy-regime P sweep
     lazy_P: tuple = (256, 512, 1024, 2048)  # training-set sizes of the lazy sweep

@@ -129,23 +129,46 @@ def optimal_temperature(table: dict, alpha_max: float = 1.0) -> OptimalT:
     return OptimalT(alpha=al, T_opt=topt, k=float(k), err_k=float(err_k))
 
 
-def noise_effect(table: dict, alpha: float) -> float:
-    """Test error at the largest fitted T minus at the smallest fitted T for one alpha (> 0: noise hurts)."""
+@dataclass(frozen=True)
+class NoiseEffect:
+    """err(largest fitted T) - err(smallest fitted T) at one alpha (and P), averaged over seeds (> 0: noise hurts)."""
+
+    alpha: float
+    P: float
+    T_low: float
+    T_high: float
+    effect: float
+    err: float        # binomial standard error of the difference of two test errors
+
+    @property
+    def significant(self) -> bool:
+        return bool(np.isfinite(self.effect) and abs(self.effect) > 2 * self.err)
+
+
+def noise_effect(table: dict, alpha: float, P: float | None = None, n_test: int = 2000) -> NoiseEffect:
+    """Effect of raising T from the smallest to the largest temperature whose runs all fitted."""
     sel = (table["alpha"] == alpha) & (table["status"] == "fitted") & np.isfinite(table["test_error"])
-    if sel.sum() < 2:
-        return np.nan
-    T, err = table["T"][sel], table["test_error"][sel]
-    return float(err[np.argmax(T)] - err[np.argmin(T)])
+    if P is not None:
+        sel &= table["P"] == P
+    Pv = float(P) if P is not None else np.nan
+    if len(np.unique(table["T"][sel])) < 2:
+        return NoiseEffect(float(alpha), Pv, np.nan, np.nan, np.nan, np.nan)
+    T = table["T"][sel]
+    lo, hi = T.min(), T.max()
+    e_lo, e_hi = table["test_error"][sel][T == lo], table["test_error"][sel][T == hi]
+    p = (e_lo.mean() + e_hi.mean()) / 2
+    err = np.sqrt(p * (1 - p) / n_test * (1 / len(e_lo) + 1 / len(e_hi)))
+    return NoiseEffect(float(alpha), Pv, float(lo), float(hi), float(e_hi.mean() - e_lo.mean()), float(err))
 
 
-def noise_effect_extreme(table: dict, side: str) -> tuple[float, float]:
-    """(alpha, noise_effect) at the smallest ("feature") or largest ("lazy") alpha with >= 2 fitted runs."""
+def noise_effect_extreme(table: dict, side: str, n_test: int = 2000) -> NoiseEffect:
+    """The noise effect at the smallest ("feature") or largest ("lazy") alpha with >= 2 fitted temperatures."""
     al = np.unique(table["alpha"])
     for a in (al if side == "feature" else al[::-1]):
-        effect = noise_effect(table, a)
-        if np.isfinite(effect):
-            return float(a), effect
-    return np.nan, np.nan
+        eff = noise_effect(table, a, n_test=n_test)
+        if np.isfinite(eff.effect):
+            return eff
+    return eff
 
 
 def agree(ours: float, err: float, target: float, tol: float) -> str:

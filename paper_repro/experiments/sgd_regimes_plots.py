@@ -33,10 +33,10 @@ def plot_phase(table: dict, opt=None, T_c: float | None = None, ax=None):
                                              [np.log(v[-1]) + 0.5 * np.log(v[-1] / v[-2])]]))
     mesh = ax.pcolormesh(edges(al), edges(Ts), err, cmap="viridis_r", shading="flat")
     ax.figure.colorbar(mesh, ax=ax, label="test error")
-    for status, style in MARK.items():
-        sel = table["status"] == status
-        ax.scatter(table["alpha"][sel], table["T"][sel], c="r" if status == "diverged" else "w",
-                   marker=style["marker"], label=status, facecolors="none" if status == "capped" else None)
+    capped, diverged = table["status"] == "capped", table["status"] == "diverged"
+    ax.scatter(table["alpha"][capped], table["T"][capped], marker="s", facecolors="none", edgecolors="k",
+               label="capped")
+    ax.scatter(table["alpha"][diverged], table["T"][diverged], marker="x", c="r", label="diverged")
     if opt is not None:
         ax.plot(opt.alpha, opt.T_opt, "w*", ms=10, label="T_opt(alpha)")
         if np.isfinite(opt.k):
@@ -46,7 +46,7 @@ def plot_phase(table: dict, opt=None, T_c: float | None = None, ax=None):
     if T_c is not None and np.isfinite(T_c):
         ax.axhline(T_c, color="orange", ls=":", label="lazy T_c(P)")
     ax.set(xscale="log", yscale="log", xlabel="alpha (initialisation scale)", ylabel="T = lr / B")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="lower right", facecolor="0.75")
     return ax
 
 
@@ -122,6 +122,7 @@ def plot_perceptron(table: dict, fits: dict, predictions: dict, axes=None):
                       label=f"P^{e:.2f} (pred., chi={chi:g})")
     for ax, lab in zip(axes, ("||w||", "t*", "test error")):
         ax.set(xlabel="P", ylabel=lab)
+    for ax in axes[:2]:
         ax.legend(fontsize=6)
     return axes
 
@@ -134,8 +135,12 @@ def plot_run(table: dict, i: int, axes=None):
     steps = np.asarray(steps, float)
     loss = np.array([np.nan if v is None else v for v in loss], float)
     unfit = np.array([np.nan if v is None else v for v in unfit], float)
-    axes[0].semilogy(steps, loss, "C0-o", ms=3)
-    axes[1].semilogy(steps, np.where(unfit > 0, unfit, np.nan), "C1-o", ms=3)
+    for ax, v, c in ((axes[0], loss, "C0-o"), (axes[1], np.where(unfit > 0, unfit, np.nan), "C1-o")):
+        good = np.isfinite(v) & (v > 0)
+        if good.any():
+            ax.semilogy(steps[good], v[good], c, ms=3)
+        else:
+            ax.text(0.5, 0.5, "no finite value (diverged)", ha="center", transform=ax.transAxes)
     axes[0].set(xlabel="SGD step", ylabel="training hinge loss")
     axes[1].set(xlabel="SGD step", ylabel="fraction unfitted")
     title = (f"alpha={table['alpha'][i]:g}, T={table['T'][i]:g}, P={int(table['P'][i])}: {table['status'][i]}, "

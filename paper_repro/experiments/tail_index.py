@@ -15,10 +15,15 @@ from ..config import (DEVICES, PROFILES, ConfigError, check_choice, check_positi
                       check_range, resolve_device)
 from ..data import load_dataset
 from ..estimators.tail import StreamingMohammadi, tail_index
-from ..models import accuracy, mlp
+from ..models import accuracy, alexnet_like, mlp
 
 CHAPTER = "tail_index"
 LOSSES = ("nll", "hinge")
+# the released code's transforms.Normalize statistics (a global mean/std per dataset)
+NORMALIZE = {"mnist": (0.1307, 0.3081), "fashion_mnist": (0.2860, 0.3530),
+             "cifar10": ((0.491, 0.482, 0.447), (0.247, 0.243, 0.262)),
+             "cifar100": ((0.5071, 0.4867, 0.4408), (0.2675, 0.2565, 0.2761))}
+ARCHS = ("fc", "alexnet")
 
 
 def nll_loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -80,34 +85,35 @@ def pooling_variants(noise: torch.Tensor, max_elements: int = 4_000_000, seed: i
 
 
 def measure_noise(model: nn.Module, loss_fn, x: torch.Tensor, y: torch.Tensor, batch_size: int,
-                  max_elements: int = 40_000_000, details: bool = True) -> NoiseMeasurement:
+                  max_elements: int = 80_000_000, details: bool = True) -> NoiseMeasurement:
     """alpha-hat of the gradient noise G_b - (1/B) sum_b G_b over the fixed batches b of (x, y), pooled as the paper.
 
-    Pass 1 takes the full gradient; pass 2 the batch gradients in as many chunks of batches as ``max_elements``
-    allows, streamed into the estimator (the P x M matrix is never held when it does not fit).
+    One pass (all batch gradients at once, vmapped) when the B x M matrix fits in ``max_elements``; otherwise two
+    passes: the full gradient, then the batch gradients in chunks streamed into the estimator, so the matrix is
+    never held. ``details`` (pooling variants, histogram) needs the one-pass case.
     """
     was_training = model.training
     model.eval()
     nb = len(x) // batch_size
     n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    if details and nb * n_params <= max_elements:  # one pass: the matrix fits and is needed whole
-        g = gradients.batch_grads(model, loss_fn, x, y, batch_size)
-        noise = g - g.mean(0, keepdim=True)
-        res = tail_index(noise)
-        zero = (noise == 0).double().mean().item()
-        variants = pooling_variants(noise) if details else {}
-        hist = _histogram(noise.reshape(-1)) if details else {}
+    acc, zeros, variants, hist = StreamingMohammadi(nb * n_params), 0, {}, {}
+    if nb * n_params <= max_elements:
+        noise = gradients.batch_grads(model, loss_fn, x, y, batch_size)
+        noise -= noise.mean(0, keepdim=True)
+        acc.update(noise)
+        zeros = noise.numel() - torch.count_nonzero(noise).item()
+        if details:
+            variants, hist = pooling_variants(noise), _histogram(noise.reshape(-1))
     else:
         used = nb * batch_size
         full = gradients.full_grad(model, loss_fn, x[:used], y[:used])
         rows = max(1, min(nb, min(max_elements, 4_000_000) // n_params))  # small chunks stream faster
-        acc, zeros = StreamingMohammadi(nb * n_params), 0
         for i in range(0, nb, rows):
             sl = slice(i * batch_size, min(i + rows, nb) * batch_size)
             noise = gradients.batch_grads(model, loss_fn, x[sl], y[sl], batch_size) - full
             zeros += noise.numel() - torch.count_nonzero(noise).item()
             acc.update(noise)
-        res, zero, variants, hist = acc.result(), zeros / (nb * n_params), {}, {}
+    res, zero = acc.result(), zeros / (nb * n_params)
     model.train(was_training)
     return NoiseMeasurement(alpha=res.alpha, stderr=res.stderr, n_batches=nb, n_params=n_params,
                             zero_fraction=zero, variants=variants, hist=hist)
@@ -117,10 +123,10 @@ def measure_noise(model: nn.Module, loss_fn, x: torch.Tensor, y: torch.Tensor, b
 class NetRun:
     """One FC net trained by SGD, then its gradient noise measured (one point of figures 2-4, 6)."""
 
-    dataset: str  # "mnist" | "fashion_mnist" (flattened images in [0, 1])
+    dataset: str  # "mnist" | "fashion_mnist" (FC) or "cifar10" | "cifar100" (AlexNet-like CNN)
     n_train: int  # first n_train training images (train set for SGD and noise)
     n_test: int  # first n_test test images (test noise and accuracy)
-    width: int  # width of every hidden layer
+    width: int  # width of every hidden layer (FC) or number of channels ch (AlexNet-like)
     depth: int  # number of Linear layers (depth - 1 hidden layers, as in the released code)
     loss: str  # "nll" | "hinge"
     batch_size: int  # SGD batch size, also the fixed-batch size of the noise (as in the released code)
@@ -130,15 +136,30 @@ class NetRun:
     device: str = "auto"  # auto | cpu | cuda
     track_points: int = 0  # measure alpha-hat and accuracies at this many log-spaced steps (0 = only at the end)
     details: bool = True  # pooling variants and histogram of the final noise (when it fits in memory)
-    max_elements: int = 40_000_000  # memory budget of one noise pass, in float32 components
+    normalize: bool = True  # inputs (x - mean) / std as the released code; False: raw pixels in [0, 1]
+    arch: str = "fc"  # "fc" (released FullyConnected) | "alexnet" (paper_repro.models.alexnet_like)
+    max_elements: int = 80_000_000  # memory budget of one noise pass, in float32 components
 
 
 @functools.lru_cache(maxsize=4)
-def _data(dataset: str, n_train: int, n_test: int, device: torch.device):
-    """First n_train / n_test images of ``dataset`` on ``device`` (cached: sweeps reuse them)."""
-    train = load_dataset(dataset, train=True).first(n_train).to(device)
-    test = load_dataset(dataset, train=False).first(n_test).to(device)
-    return train, test
+def _data(dataset: str, n_train: int, n_test: int, device: torch.device, normalize: bool = True):
+    """First n_train / n_test images of ``dataset`` on ``device``, normalised as the released code (cached)."""
+    mean, std = NORMALIZE[dataset] if normalize else (0.0, 1.0)
+    mean, std = (torch.tensor(v, dtype=torch.float32).reshape(1, -1, 1, 1) for v in (mean, std))
+    out = []
+    for train, n in ((True, n_train), (False, n_test)):
+        d = load_dataset(dataset, train=train).first(n)
+        out.append(dataclasses.replace(d, x=(d.x - mean) / std).to(device))
+    return tuple(out)
+
+
+def fc_net(in_dim: int, width: int, depth: int, n_classes: int) -> nn.Sequential:
+    """The released code's FC net: ``depth`` bias-free Linear layers with ReLU, PyTorch's default init."""
+    model = mlp(in_dim, [width] * (depth - 1), n_classes, bias=False)
+    for layer in model:
+        if isinstance(layer, nn.Linear):
+            layer.reset_parameters()  # U(-1/sqrt(fan_in), 1/sqrt(fan_in)), as nn.Linear in the released code
+    return model
 
 
 def run_net(run: NetRun) -> dict:
@@ -146,9 +167,13 @@ def run_net(run: NetRun) -> dict:
     from ..train import sgd_train
 
     device = resolve_device(run.device)
-    train, test = _data(run.dataset, run.n_train, run.n_test, device)
+    train, test = _data(run.dataset, run.n_train, run.n_test, device, run.normalize)
     torch.manual_seed(run.seed)
-    model = mlp(train.x[0].numel(), [run.width] * (run.depth - 1), train.classes, bias=False).to(device)
+    if run.arch == "alexnet":
+        model = alexnet_like(run.width, in_channels=train.x.shape[1], n_classes=train.classes,
+                             image_size=train.x.shape[-1]).to(device)
+    else:
+        model = fc_net(train.x[0].numel(), run.width, run.depth, train.classes).to(device)
     loss_fn = LOSS_FNS[run.loss]
 
     marks = set(np.unique(np.geomspace(1, run.steps, run.track_points).round().astype(int)).tolist()) | {0} \
@@ -180,7 +205,7 @@ def init_gaussian_variants(width: int = 64, depth: int = 2, n: int = 6000, dim: 
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     x, y = torch.randn(n, dim, generator=gen), torch.randint(0, 10, (n,), generator=gen)
-    model = mlp(dim, [width] * (depth - 1), 10, bias=False)
+    model = fc_net(dim, width, depth, 10)
     g = gradients.batch_grads(model, nll_loss, x, y, batch_size)
     return pooling_variants(g - g.mean(0, keepdim=True))
 
@@ -216,7 +241,9 @@ class TailIndexConfig:
     sde_particles: int = 1000  # particles per SDE setting
     sde_dt: float = 0.01  # Euler step
     sde_t_max: float = 200.0  # censoring time of the exit-time simulation
-    max_elements: int = 40_000_000  # memory budget of one noise pass (float32 components)
+    max_elements: int = 80_000_000  # memory budget of one noise pass (float32 components)
+    cnn_datasets: tuple = ()  # CIFAR datasets of the AlexNet-like sweep ("cifar10", "cifar100"); () = not run
+    cnn_channels: tuple = (16, 32, 64)  # channel scales ch of the AlexNet-like sweep
 
     def __post_init__(self):
         check_choice("profile", self.profile, PROFILES)
@@ -230,6 +257,9 @@ class TailIndexConfig:
         for name in ("widths", "depths", "batch_sizes", "synth_sizes"):
             check_positive_all(name, getattr(self, name), integer=True)
         check_positive_all("sde_eps", self.sde_eps)
+        check_positive_all("cnn_channels", self.cnn_channels, integer=True)
+        for d in self.cnn_datasets:
+            check_choice("cnn_datasets element", d, ("cifar10", "cifar100"))
         check_positive_all("sde_widths", self.sde_widths)
         for v in self.losses or [None]:
             check_choice("losses element", v, LOSSES)
@@ -264,5 +294,6 @@ PRESETS = {
                              widths=(4, 8, 16, 32, 64, 128, 256, 512, 1024), depths=(2, 3, 4, 5, 6, 7, 8, 9, 10),
                              base_width=128, track_steps=10000, track_points=30, synth_reps=10,
                              batch_sizes=(50, 100, 250, 500, 1000), sde_particles=5000, sde_t_max=1000.0,
-                             sde_eps=(0.1, 0.15, 0.2, 0.3, 0.4, 0.6), max_elements=400_000_000),
+                             sde_eps=(0.1, 0.15, 0.2, 0.3, 0.4, 0.6), max_elements=400_000_000,
+                             cnn_datasets=("cifar10", "cifar100"), cnn_channels=(16, 32, 64, 128, 256)),
 }

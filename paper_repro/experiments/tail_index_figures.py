@@ -42,7 +42,10 @@ def sweep_configs(cfg: TailIndexConfig) -> dict:
     return {"width": [r for w in cfg.widths for r in grid(width=w, depth=cfg.base_depth)],
             "depth": [r for d in cfg.depths for r in grid(depth=d, width=cfg.base_width)],
             "batch": [cfg.net(batch_size=b, depth=cfg.base_depth, width=cfg.base_width) for b in cfg.batch_sizes],
-            "track": [cfg.net(steps=cfg.track_steps, track_points=cfg.track_points, details=False, width=128)]}
+            "track": [cfg.net(steps=cfg.track_steps, track_points=cfg.track_points, details=False, width=128)],
+            "raw": [cfg.net(normalize=False)],
+            "cnn": [cfg.net(arch="alexnet", dataset=d, width=ch, n_train=50000, loss=loss, seed=s)
+                    for d in cfg.cnn_datasets for ch in cfg.cnn_channels for loss in cfg.losses for s in cfg.seeds]}
 
 
 def run_networks(cfg: TailIndexConfig) -> dict:
@@ -50,6 +53,9 @@ def run_networks(cfg: TailIndexConfig) -> dict:
     folder = output_dir(CHAPTER) / "runs"
     out = {}
     for name, configs in sweep_configs(cfg).items():
+        if not configs:
+            out[name] = NetTable([])
+            continue
         records = run_sweep(run_net, configs, folder, executor="inline", progress=True)
         out[name] = NetTable([{**rec["config"], **rec["metrics"], "status": rec["status"]} for rec in records])
     return out
@@ -106,7 +112,8 @@ def plot_histogram(hist: dict, alpha: float, ax=None, n_ref: int = 400_000):
     ref = ref * hist["median_abs"] / ref.median()
     ref_counts = np.histogram(ref.numpy(), bins=edges)[0]
     ax.loglog(mid, dens(ref_counts, n_ref), "C3-", label=rf"S$\alpha$S fit, $\alpha$={alpha:.2f}")
-    ax.set(xlabel="|noise component|", ylabel="density", ylim=(np.nanmin(dens(counts, hist["n"])) / 10, None))
+    ax.set(xlabel="|noise component|", ylabel="density",
+           ylim=(np.nanmin(dens(counts, hist["n"])) / 10, np.nanmax(dens(counts, hist["n"])) * 10))
     ax.legend(fontsize=8)
     return ax
 
@@ -174,7 +181,7 @@ def plot_synthetic(syn: dict, ax=None, method: str = "mohammadi"):
 
 
 VARIANT_LABELS = {"pooled": "as pooled (paper)", "nonzero_pooled": "zeros dropped", "permuted": "permuted",
-                  "standardised_permuted": "standardised + permuted"}
+                  "standardised_permuted": "standardised + permuted", "hill_pooled": "Hill, top sqrt(N)"}
 
 
 def plot_sensitivity(groups: dict, ax=None):
@@ -185,7 +192,7 @@ def plot_sensitivity(groups: dict, ax=None):
     for k, (key, label) in enumerate(VARIANT_LABELS.items()):
         vals = [groups[n].get(key) for n in names]
         vals = [np.nan if v is None else v for v in vals]
-        ax.bar(np.arange(len(names)) + 0.2 * (k - 1.5), vals, width=0.2, label=label)
+        ax.bar(np.arange(len(names)) + 0.16 * (k - 2), vals, width=0.16, label=label)
     ax.axhline(2.0, color="gray", ls=":")
     ax.set_xticks(np.arange(len(names)), names, rotation=20, fontsize=8)
     ax.set_ylabel(r"$\hat\alpha$")
@@ -220,3 +227,17 @@ def fitted_slopes(res: ExitTimes, x: str) -> dict:
         if rows.sum() >= 2:
             out[float(a)] = float(np.polyfit(np.log(getattr(res, x)[rows]), np.log(res.mean[rows]), 1)[0])
     return out
+
+
+def plot_cnn(table: NetTable, ax=None):
+    """Figure 2 (CNN part): alpha-hat of the AlexNet-like nets against the channel scale ch, per dataset and loss."""
+    if ax is None:
+        _, ax = subplots()
+    for d in sorted({r["dataset"] for r in table.rows}):
+        for loss in sorted({r["loss"] for r in table.rows}):
+            xs, m, s = table.curve("width", dataset=d, loss=loss)
+            ax.errorbar(xs, m, yerr=s, marker="o", capsize=3, label=f"{d}, {loss}")
+    ax.axhline(2.0, color="gray", ls=":")
+    ax.set(xscale="log", xlabel="channels ch (AlexNet-like)", ylabel=r"$\hat\alpha$ (train noise)", ylim=(0, 2.1))
+    ax.legend(fontsize=8)
+    return ax
