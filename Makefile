@@ -23,8 +23,10 @@ data: install
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist) || true; fi
 	$(BIN)/python -m paper_repro fetch
 
+# Executes every chapter, then records their run times in book/profile_costs.json (the "Running the book" table).
 chapters: data
 	$(BIN)/python -m paper_repro run --profile $(PROFILE) --device $(DEVICE)
+	$(BIN)/python -m paper_repro record-costs
 
 html: install
 	$(BIN)/python -m paper_repro build

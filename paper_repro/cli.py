@@ -26,6 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     build = sub.add_parser("build", help="render the book from executed notebooks (never re-executes)")
     build.add_argument("--output", type=Path, default=None, help="output root the notebooks were run into")
     build.add_argument("--no-strict", action="store_true", help="do not pass -W -n --keep-going")
+    rec = sub.add_parser("record-costs", help="copy executed chapters' run times into book/profile_costs.json")
+    rec.add_argument("--output", type=Path, default=None, help="output root the notebooks were run into")
     fetch = sub.add_parser("fetch", help="obtain and verify datasets (MNIST and Fashion-MNIST by default)")
     fetch.add_argument("datasets", nargs="*", default=["mnist", "fashion_mnist"])
     fetch.add_argument("--root", type=Path, default=None, help="data root (default: $PAPER_REPRO_DATA or data/)")
@@ -51,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "build":
             html = runner.build_book(out=args.output, strict=not args.no_strict)
             print(f"book built: open {html / 'index.html'}")
+        elif args.command == "record-costs":
+            from .costs import COSTS_FILE, record
+
+            print(f"{len(record(runner.execution_report(args.output)))} entries in {COSTS_FILE}")
         elif args.command == "fetch":
             from .fetch import fetch_all
 

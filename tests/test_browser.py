@@ -1,5 +1,5 @@
-"""The built book in headless Chromium: pages load without console errors, images load, explore controls work
-without a kernel (moving a slider changes the displayed figure)."""
+"""The built book in headless Chromium: pages load without console errors or outside requests, images load, math
+is typeset by the book's own MathJax, explore controls work without a kernel (a slider changes the figure)."""
 import functools
 import http.server
 import shutil
@@ -62,6 +62,7 @@ def open_page(browser, url):
 
 
 BROKEN_IMAGES = "() => Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
+MATHJAX_SRC = "() => Array.from(document.scripts).map(s => s.src).filter(s => s.includes('tex-mml')).join(' ')"
 VISIBLE_FRAME = """(el) => { const imgs = Array.from(el.querySelectorAll('img')).filter(i => i.offsetParent !== null);
                             return imgs.map(i => i.src).join(' '); }"""
 
@@ -90,6 +91,11 @@ def check_site(browser, html: Path, chapters: list[str]):
             page.close()
         for name in chapters:
             page, errors = open_page(browser, f"{base}/book/{name}.html")
+            if page.locator(".math").count():  # MathJax typesets the page's math (every real chapter has some)
+                page.wait_for_function("() => document.querySelector('mjx-container') !== null", timeout=20000)
+                assert f"{base}/mathjax/es5/" in page.evaluate(MATHJAX_SRC), f"{name}: MathJax not from the book"
+            else:
+                assert name == "demo", f"{name}: no math on the page?"
             before, after = move_first_slider(page)
             assert before and after and before != after, f"{name}: moving the slider did not change the figure"
             assert not errors, f"{name}: {errors}"

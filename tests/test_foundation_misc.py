@@ -82,3 +82,20 @@ def test_scorecard_and_execution_report_tables():
     report = site.execution_report_markdown([dict(chapter="a", profile="smoke", device="cpu", seconds=12.5,
                                                   finished="2026-01-01T00:00:00+00:00", widget_state_bytes=2e6)])
     assert "| 12.5 |" in report and "| 2.00 |" in report and "Total: 12.5 s" in report
+
+
+def test_recorded_costs_merge_and_table(tmp_path):
+    from paper_repro import costs
+
+    path = tmp_path / "costs.json"
+    row = {"chapter": "a", "profile": "smoke", "device": "cpu", "hardware": "2-core CPU", "seconds": 30.0,
+           "finished": "2026-11-23T01:00:00+00:00", "torch": "2.14.1", "host": "x"}
+    costs.record([row, {**row, "chapter": "c", "profile": "quick"}], path)
+    old = {k: v for k, v in row.items() if k != "hardware"}  # stamped before run times carried the hardware
+    costs.record([{**row, "seconds": 42.0}, {**old, "chapter": "b"}], path)
+    entries = costs.load(path)
+    assert [(e["chapter"], e["profile"], e["seconds"]) for e in entries] == [("a", "smoke", 42.0),
+                                                                              ("c", "quick", 30.0)]
+    table = costs.costs_markdown(entries, ["a", "b"])
+    assert "| [a](a) | 42 s (2-core CPU, 2026-11-23) | not measured |" in table
+    assert "| [b](b) | not measured | not measured | not measured | not measured |" in table
