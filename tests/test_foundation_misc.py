@@ -1,7 +1,6 @@
 """Trainer (divergence recorded), results files, widgets (kernel-free links), models."""
 import json
 
-import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -51,8 +50,11 @@ def test_explorer_links_every_stack_to_its_slider():
     explorer = box.children[0]
     sliders, outer = explorer.children[0].children, explorer.children[1]
     assert [s.description for s in sliders] == ["a", "b"] and len(outer.children) == 2
-    links = [w for w in W.Widget.widgets.values() if type(w).__name__ == "Link"]
-    linked = {(ln.source[0].model_id, ln.target[0].model_id) for ln in links}
+    from ipywidgets.embed import embed_data  # the state the static HTML page receives
+
+    states = embed_data(views=[box])["manager_state"]["state"].values()
+    links = [s["state"] for s in states if s["model_name"] == "LinkModel"]
+    linked = {(ln["source"][0].removeprefix("IPY_MODEL_"), ln["target"][0].removeprefix("IPY_MODEL_")) for ln in links}
     assert (sliders[0].model_id, outer.model_id) in linked
     assert all((sliders[1].model_id, inner.model_id) in linked for inner in outer.children)
     frames = [img.value for inner in outer.children for img in inner.children]
