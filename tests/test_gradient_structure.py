@@ -8,7 +8,9 @@ import torch
 from paper_repro.config import ConfigError
 from paper_repro.experiments import gradient_structure as gs
 from paper_repro.experiments import gradient_structure_report as gsr
+from paper_repro.experiments import gradient_structure_subspace as gsub
 from paper_repro.experiments import gradient_structure_synthetic as gss
+from paper_repro.gradients import gram
 
 
 @pytest.mark.parametrize("bad", [{"datasets": ("svhn",)}, {"models": ("resnet",)}, {"top_k": 5000},
@@ -76,6 +78,8 @@ def test_analyze_checkpoint_on_a_tiny_model():
     assert c.dim_grad_top.n_tail == 60 and len(c.iter_pass_grad) == 2 and len(c.minibatch_s) == 2
     assert len(c.arrays["eigenvalues"]) == 120 and np.all(np.diff(c.arrays["eigenvalues"]) <= 1e-12)
     assert c.spec_fit.n_tail == 60 and c.row()["setting"] == "mnist/fcn@0"
+    assert c.subspace.ks == (1, 2, 5, 10, 20, 50) and all(0 <= v <= 1 for v in c.subspace.sin_theta)
+    assert all(s <= b + 1e-9 for s, b in zip(c.subspace.sin_theta, c.subspace.dk_bound)) and "sub_sin_k1" in c.row()
 
 
 def test_iteration_verdict_accounts_for_test_power():
@@ -87,3 +91,51 @@ def test_iteration_verdict_accounts_for_test_power():
 def test_table_formats_rows():
     out = gsr.table([{"a": 1.23456, "b": "x"}, {"a": 2.0, "b": "yy"}])
     assert out.splitlines()[0].split() == ["a", "b"] and "1.23" in out
+
+
+def _spiked_rows(n, p, spikes, seed):
+    """n Gaussian rows in R^p with covariance diag(spikes, 1, ..., 1) in a random orthonormal basis."""
+    rng = np.random.default_rng(seed)
+    scale = np.ones(p)
+    scale[: len(spikes)] = np.sqrt(spikes)
+    basis = np.linalg.qr(rng.standard_normal((p, p)))[0]
+    return (rng.standard_normal((n, p)) * scale) @ basis.T
+
+
+@pytest.mark.parametrize("dense_below", [0, 300])  # Lanczos and dense routes to ||E||_op
+def test_subspace_stability_matches_dense_covariances(dense_below):
+    from scipy.linalg import subspace_angles
+
+    rows = _spiked_rows(40, 30, [20.0, 8.0, 4.0], seed=1) * np.linspace(0.5, 2.0, 30)
+    a, b = rows[:20], rows[20:]
+    got = gsub.subspace_stability(torch.tensor(a), b, ks=(1, 2, 5, 10), dense_below=dense_below)
+    cov = [(x - x.mean(0)).T @ (x - x.mean(0)) / len(x) for x in (a, b)]
+    e = cov[0] - cov[1]
+    np.testing.assert_allclose(got.e_op, np.abs(np.linalg.eigvalsh(e)).max(), rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(got.e_fro, np.linalg.norm(e, "fro"), rtol=1e-8, atol=1e-10)
+    (la, va), (_, vb) = (np.linalg.eigh(c) for c in cov)
+    la, va, vb = la[::-1], va[:, ::-1], vb[:, ::-1]
+    for k, s, bound, gap in zip(got.ks, got.sin_theta, got.dk_bound, got.rel_gap):
+        np.testing.assert_allclose(s, np.sin(subspace_angles(va[:, :k], vb[:, :k]).max()), atol=1e-8)
+        np.testing.assert_allclose(gap, (la[k - 1] - la[k]) / la[k - 1], rtol=1e-8)
+        ref = 2 * min(np.sqrt(k) * np.abs(np.linalg.eigvalsh(e)).max(), np.linalg.norm(e, "fro")) / (la[k - 1] - la[k])
+        np.testing.assert_allclose(bound, ref, rtol=1e-8)
+
+
+def test_subspace_sin_theta_never_exceeds_davis_kahan_bound():
+    for seed in range(5):
+        rows = _spiked_rows(400, 80, [50.0, 20.0, 10.0, 5.0, 3.0], seed=seed)
+        got = gsub.subspace_stability(rows[:200], rows[200:], ks=(1, 2, 3, 5, 10, 20))
+        assert all(s <= b + 1e-12 for s, b in zip(got.sin_theta, got.dk_bound)), (got.sin_theta, got.dk_bound)
+
+
+def test_subspace_large_gap_gives_stable_top_direction_and_split_gram_route_agrees():
+    rows = _spiked_rows(600, 50, [400.0], seed=2)
+    got = gsub.subspace_stability(rows[:300], rows[300:], ks=(1, 5))
+    assert got.sin_theta[0] < 0.2 and got.rel_gap[0] > 0.9 and got.sin_theta[1] > got.sin_theta[0]
+    g = torch.tensor(rows)
+    perm = np.random.default_rng(7).permutation(600)
+    via_gram = gsub.split_stability(gram(g, center=True), seed=7, ks=(1, 5))  # the route of analyze_checkpoint
+    direct = gsub.subspace_stability(rows[perm[:300]], rows[perm[300:]], ks=(1, 5))
+    np.testing.assert_allclose(via_gram.sin_theta, direct.sin_theta, atol=1e-8)
+    np.testing.assert_allclose([via_gram.e_op, via_gram.e_fro], [direct.e_op, direct.e_fro], rtol=1e-8)

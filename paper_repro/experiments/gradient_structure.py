@@ -16,6 +16,7 @@ from ..estimators.powerlaw import PowerLawResult, fit_power_law
 from ..gradients import full_grad, gram, per_sample_grads
 from ..models import lenet, mlp
 from ..train import sgd_train
+from .gradient_structure_subspace import SUBSPACE_KS, SubspaceStability, split_stability
 
 MODELS = ("lenet", "fcn")
 DATASETS = ("mnist", "fashion_mnist")
@@ -112,6 +113,7 @@ class CheckpointStructure:
     minibatch_s: tuple  # s of the minibatch-gradient covariance (top min(top_k, M/2) of M <= 1000 minibatches), per B
     spec_by_k: tuple  # (k, s, d_ks, d_c, passes) of fits to the top k eigenvalues, k in SPEC_KS (k < n_spectrum)
     var_fit: PowerLawResult  # free-xmin fit of the per-coordinate variances of per-sample gradients (mechanism)
+    subspace: SubspaceStability  # top-k covariance eigenspaces of two seeded sample halves vs the Davis-Kahan bound
     arrays: dict = dataclasses.field(default_factory=dict, repr=False)  # abs_grad, eigenvalues, example coords
 
     @property
@@ -131,7 +133,8 @@ class CheckpointStructure:
                 "spec_s": s.s, "spec_slope": self.spec_slope, "spec_d_ks": s.ks_distance,
                 "spec_d_c": s.critical_value, "spec_pass": s.passes, "var_beta": self.var_fit.beta,
                 "spec_pass_range": max([k for k, *_, ok in self.spec_by_k if ok], default=0),
-                "noise_beta_free": self.dim_noise.beta, "noise_beta_predicted": 2 * self.var_fit.beta - 1}
+                "noise_beta_free": self.dim_noise.beta, "noise_beta_predicted": 2 * self.var_fit.beta - 1,
+                **self.subspace.row()}
 
 
 def build_model(name: str, cfg: GradientStructureConfig, in_channels: int = 1) -> torch.nn.Module:
@@ -215,6 +218,7 @@ def analyze_checkpoint(model, data, cfg: GradientStructureConfig, step: int, dat
         ev_b = minibatch_spectrum(k * len(k), b, min(cfg.n_batches, cfg.n_spectrum, 1000), cfg.seed + b).cpu().numpy()
         top_b = ev_b[: min(cfg.top_k, len(ev_b) // 2)]  # M minibatches resolve about M/2 eigenvalues
         mb_s.append(fit_power_law(top_b, n_tail=int(np.sum(top_b > 0))).s)
+    stab = split_stability(k, seed=cfg.seed + step, ks=SUBSPACE_KS)  # n x n work on the Gram matrix only
     it0 = minibatch_means(sub, cfg.batch_size, cfg.n_batches, seed=cfg.seed)[:, 0]
     return CheckpointStructure(
         dataset=dataset, model=name, step=step, dim_grad=fit_power_law(abs_g),
@@ -225,8 +229,9 @@ def analyze_checkpoint(model, data, cfg: GradientStructureConfig, step: int, dat
         iter_pass_noise=tuple(n[0] for n in noises), iter_pass_grad_free=tuple(g[1] for g in grads),
         iter_pass_noise_free=tuple(n[1] for n in noises), iter_beta_grad=tuple(g[2] for g in grads), spec_fit=spec,
         spec_slope=slope, minibatch_s=tuple(mb_s), spec_by_k=by_k,
-        var_fit=fit_power_law(rows.var(0).double().cpu().numpy()),
-        arrays={"abs_grad": abs_g, "eigenvalues": ev, "iter_coord0": it0.cpu().numpy(), "minibatch_eigs": ev_b,
+        var_fit=fit_power_law(rows.var(0).double().cpu().numpy()), subspace=stab,
+        arrays={"subspace_sin_theta": np.array(stab.sin_theta), "subspace_dk_bound": np.array(stab.dk_bound),
+                "abs_grad": abs_g, "eigenvalues": ev, "iter_coord0": it0.cpu().numpy(), "minibatch_eigs": ev_b,
                 "iter_coord0_mean": float(mean_sub[0])})
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+from matplotlib import ticker
 from scipy import stats
 
 from ..plotting import subplots
@@ -105,3 +106,24 @@ def plot_mechanism_real(result, ax=None):
     ax.set(xlabel="predicted 2 beta_var - 1", ylabel="fitted dimension-wise noise beta",
            title="mechanism on real gradients")
     return ax
+
+
+def plot_subspace_stability(result, dataset: str, model: str):
+    """sin Theta_k between the top-k eigenspaces of two sample halves vs the Davis-Kahan bound (clipped at 1), and
+    the relative eigengaps, at random init and after training, for one (dataset, model)."""
+    fig, (ax, ax2) = subplots(1, 2, width=3.6, height=3.0)
+    for stage, color in (("first", "C0"), ("last", "C1")):
+        c = result.get(dataset, model, stage)
+        st = c.subspace
+        ax.loglog(st.ks, st.sin_theta, "o-", color=color, label=f"step {c.step}: measured sin Theta_k")
+        ax.loglog(st.ks, np.minimum(st.dk_bound, 1.0), "s--", color=color, mfc="none", label=f"step {c.step}: DK bound")
+        ax2.loglog(st.ks, st.rel_gap, "o-", color=color, label=f"step {c.step}")
+    ax.axhline(1.0, color="k", lw=0.6, ls=":")
+    ax.set(xlabel="subspace size k", ylabel="sin Theta_k (bound clipped at 1)", title=f"{dataset}/{model}: halves A vs B")
+    ax2.set(xlabel="subspace size k", ylabel="(l_k - l_k+1) / l_k", title="relative eigengap of C_A")
+    for a in (ax, ax2):
+        _ticks(a, result.checkpoints[0].subspace.ks)
+        a.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 3.0, 5.0)))  # labelled ticks within one decade
+        a.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+        a.legend(fontsize=6)
+    return fig
