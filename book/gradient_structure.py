@@ -157,8 +157,8 @@ print({c.label: np.round(c.minibatch_s, 2).tolist() for c in result.checkpoints}
 # covariance barely moves when the covariance is perturbed, most of all for small $k$. We test it directly: we split
 # the `n_spectrum` per-sample gradients into two disjoint seeded halves $A$ and $B$, take the top-$k$ eigenvectors
 # $U_A$, $U_B$ of their covariances (through the Gram matrices, never a $P \times P$ matrix) and measure the largest
-# principal-angle sine $\sin\Theta_k = \|(I - U_A U_A^\top) U_B\|_{\rm op}$. Beside it we draw the bound of Yu,
-# Wang & Samworth (2015), $\sin\Theta_k \le 2\min(\sqrt{k}\,\|E\|_{\rm op}, \|E\|_F) / (\lambda_k -
+# principal-angle sine $\sin\Theta_k = \|(I - U_A U_A^\top) U_B\|_{\rm op}$. Beside it we draw the bound of
+# {cite:t}`yu2015useful`, $\sin\Theta_k \le 2\min(\sqrt{k}\,\|E\|_{\rm op}, \|E\|_F) / (\lambda_k -
 # \lambda_{k+1})$ with $E = C_A - C_B$ and $\lambda$ from $C_A$; a bound of 1 or more says nothing (drawn at 1).
 
 # %%
