@@ -124,3 +124,19 @@ def load_claims(root: Path | None = None) -> dict[str, list[dict]]:
         data = json.loads(path.read_text())
         out[data["chapter"]] = data["claims"]
     return out
+
+
+def glue(**values: Any) -> None:
+    """Make computed values quotable in the chapter's text, as {glue:text}`name` or {glue:text}`name:.2f` (myst-nb).
+
+    Prose never types a measured number: it pastes the value this run computed. Without myst-nb (e.g. on Colab)
+    this does nothing. Names must be unique within a chapter.
+    """
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:  # pragma: no cover - the book extra is not installed
+        return
+    for name, value in values.items():
+        if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
+            value = value.item()  # "1.23", not "np.float64(1.23)"
+        myst_glue(name, value, display=False)

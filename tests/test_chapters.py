@@ -1,5 +1,6 @@
 """Every chapter in _toc.yml executed in the smoke profile, then a strict book build from those notebooks."""
 import json
+import re
 
 import nbformat
 import pytest
@@ -44,6 +45,12 @@ def test_chapter_runs_in_smoke_profile(chapter, smoke_output, monkeypatch):
     assert {f.stem for f in figures} == {f.stem for f in (smoke_output / chapter.name / "figures").glob("*.pdf")}
     claims = json.loads((smoke_output / chapter.name / "claims.json").read_text())["claims"]
     assert claims and all(c["ours"] not in ("", None) for c in claims)
+    glued = [o["metadata"]["scrapbook"]["name"] for c in nb.cells if c.cell_type == "code"
+             for o in c.get("outputs", []) if "scrapbook" in o.get("metadata", {})]
+    quoted = {m.split(":")[0] for c in nb.cells if c.cell_type == "markdown"
+              for m in re.findall(r"\{glue(?::\w+)?\}`([^`]+)`", c.source)}
+    assert len(glued) == len(set(glued)), "a glue name is used twice"
+    assert quoted <= set(glued), f"the text quotes values the run did not glue: {quoted - set(glued)}"
 
 
 @pytest.mark.book

@@ -46,6 +46,14 @@ DEMO = textwrap.dedent('''\
         ax.set_title(f"slope {slope}")
         return fig
     explorer(render, {"slope": [1, 2, 3]}, live_controls={"slope": (0.0, 5.0)})
+
+    # %%
+    import numpy as np
+    from paper_repro.results import glue
+    glue(doubled_lr=np.float64(2 * lr), verdict="partly")
+
+    # %% [markdown]
+    # Twice the rate is {glue:text}`doubled_lr:.3f`; verdict {glue:text}`verdict`.
 ''')
 
 
@@ -87,6 +95,7 @@ def test_run_and_strict_build(demo_root, tmp_path):
     html = runner.build_book(demo_root, out=out, strict=True, dest=tmp_path / "site")
     page = (html / "book" / "demo.html").read_text()
     assert "lr = 0.5 on cpu" in page and "<img" in page
+    assert "Twice the rate is <span class=\"pasted-text\">1.000</span>; verdict <span class=\"pasted-text\">partly" in page
 
 
 def test_bad_parameters_fail_before_compute(demo_root, tmp_path):
