@@ -50,8 +50,9 @@ from paper_repro.config import resolve_device
 from paper_repro.experiments import escape_rate as er
 from paper_repro.experiments import escape_rate_nn as enn
 from paper_repro.experiments import escape_rate_plots as ep
+from paper_repro.experiments import escape_rate_text as et
 from paper_repro.plotting import save_figure, subplots
-from paper_repro.results import save_claims, save_json, save_npz
+from paper_repro.results import glue, save_claims, save_json, save_npz
 
 cfg = er.make_config(profile, device=device, esc_lr=esc_lr, esc_max_steps=esc_max_steps,
                      noise_epochs=noise_epochs, stat_chains=stat_chains)
@@ -90,15 +91,20 @@ save_npz(CH, "decoupling", **{f"exact_ep{s.epoch}": s.exact for s in dec}, **{f"
                                                                              for s in dec})
 save_json(CH, "decoupling_metrics", [{k: v for k, v in vars(s).items() if k not in ("exact", "decoupled")}
                                      for s in dec])
+glue(**et.decoupling_text(cfg, dec))
 
 # %% [markdown]
-# **Reading (figure 1).** The *top* of the spectrum — the outliers that matter for escape — is where the decoupling
-# works: at initialisation the top 100 eigenvalues agree to a few percent (printed log distance ~0.01 in the quick run),
-# and after training they still agree within a few tens of percent, with the exact $\lambda_1$ about 10–16% *above*
-# the decoupled one (samples with a large loss also have large $\nabla f_\mu$). The *bulk* agrees less well:
-# at initialisation the exact spectrum is much wider (the per-sample losses $\ell_\mu$ vary a lot), which the
-# whole-spectrum distance and the Frobenius error (tens of percent at every epoch) quantify. So we reproduce the
-# paper's picture for the large eigenvalues, with a measurable bias, and not as an identity of the two matrices.
+# **Reading (figure 1).** The *top* of the spectrum — the outliers that matter for escape — is what the theory
+# needs. At epoch {glue:text}`dec_first_epoch` the top 100 eigenvalues differ on average by about
+# {glue:text}`dec_first_top_pct:.0%` (mean log distance {glue:text}`dec_first_top:.3f`); at the later epochs by up
+# to {glue:text}`dec_later_top_pct:.0%`, with the exact $\lambda_1$ off the decoupled one by {glue:text}`dec_bias`
+# ({glue:text}`dec_bias_side` it; an exact $\lambda_1$ above the decoupled one means that samples with a large loss
+# also have large $\nabla f_\mu$). The *bulk* {glue:text}`dec_bulk_word`: the whole-spectrum distance is
+# {glue:text}`dec_bulk` at epochs {glue:text}`dec_epochs` (top 100: {glue:text}`dec_top`), and the Frobenius error
+# of the matrices lies between {glue:text}`dec_frob_lo:.2f` and {glue:text}`dec_frob_hi:.2f` — a spread of the
+# per-sample losses $\ell_\mu$ widens the exact spectrum, which no rescaling by $L$ can undo. Scorecard verdict for
+# the large eigenvalues: **{glue:text}`dec_verdict`**; even where they agree, the decoupling is an approximation of
+# the top of the spectrum, not an identity of the two matrices.
 #
 # ## 2. Noise strength is proportional to the loss (paper Fig. 2)
 #
@@ -121,17 +127,18 @@ for r in noise:
           f"all epochs >= 1: {r.slope_all:.2f}; N/L grew x{(r.noise[-1] / r.loss[-1]) / (r.noise[1] / r.loss[1]):.2f}"
           f" from epoch 1 to {r.epochs[-1]}")
 save_json(CH, "noise_vs_loss", noise)
+glue(**et.noise_text(cfg, noise))
 
 # %% [markdown]
-# **Reading (figure 2).** In the first epoch $\mathcal N$ and $L$ drop together by one to two orders of magnitude.
-# Late in training, however, our $\mathcal N$ falls *slower* than $L$: the printed late-training slope is about
-# 0.3–0.5 in the quick profile (0.3 for the 3×512 net), not the paper's $\approx 1$, and $\mathcal N/L$ keeps
-# growing (printed factor). Since
-# $\mathcal N \approx 2L\,\mathrm{tr}\,H$ under the decoupling, a growing ratio means the curvature
-# $\mathrm{tr}\,H$ (the NTK trace) is still growing while the net learns features; proportionality needs it to
-# settle. The quick profile's 3×512 net trained for 50 epochs on $10^4$ images does not reach that regime; we did
-# not reproduce the slope of 1 here (the paper profile runs the 3×2000 net on all of Fashion-MNIST and the CNN on
-# CIFAR-10).
+# **Reading (figure 2).** In the first epoch $L$ drops by {glue:text}`noise_drop_loss` and $\mathcal N$ by
+# {glue:text}`noise_drop_noise` orders of magnitude. Late in training our $\mathcal N$ falls
+# {glue:text}`noise_pace` $L$: the late-training slope is {glue:text}`noise_slopes` against the paper's
+# $\approx 1$, and $\mathcal N/L$ {glue:text}`noise_ratio_trend` (factor {glue:text}`noise_growth` from epoch 1 to
+# the last). Since $\mathcal N \approx 2L\,\mathrm{tr}\,H$ under the decoupling, a changing ratio means the
+# curvature $\mathrm{tr}\,H$ (the NTK trace) is still changing while the net learns features; proportionality needs
+# it to settle, and a short run on a subset (the quick profile trains a 3×512 net for 50 epochs on $10^4$ images)
+# may not reach that regime. Scorecard verdict on the slope of 1: **{glue:text}`noise_verdicts`** (the paper
+# profile runs the 3×2000 net on all of Fashion-MNIST and the CNN on CIFAR-10).
 #
 # ## 3. Linear regression: where the decoupling is exact, and where it is not
 #
@@ -177,19 +184,27 @@ print(f"P(L > 3 L*) at eta, B = {stat.show}: power law {tails['power_law']:.2e},
 for k, v in tails["measured"].items():
     print(f"  measured {k:>20}: {v:.2e}")
 save_json(CH, "stationary", {"rows": stat.rows, "tails": tails})
+glue(**et.stationary_text(cfg, stat, tails))
 
 # %% [markdown]
 # **Reading (figure 4 and the tables).** For $\eta \le 0.1$ the fitted $\phi$ of Gaussian-input SGD is within
-# about 10% of $1 + B/(\eta h^*)$ (always below it), the gap grows with $\eta$, and at $\eta = 1$ the fit is about
-# half the theory — the deviation the paper reports. Two things the paper's figure does not show: (i) about half of
-# the small-$\eta$ gap is discretisation — the decoupled SDE, which *is* the paper's model, lands on our
-# Euler-corrected marks ($\phi - B/2$) for $\eta \le 0.2$, not on the continuous-time line; the rest is the
-# $1 + 2\theta^2$ noise of Gaussian inputs; (ii) the maximum-likelihood $\phi$ is dominated by the bulk, where
-# *every* dynamics, including constant-noise Langevin and Rademacher SGD, gives nearly the same number. The tail
-# separates them (right panel and the printed $P(L > 3L^*)$): Langevin and Rademacher SGD fall off like the
-# Arrhenius (Gamma) law, the sparse-input SGD and the decoupled SDE like the power law, and Gaussian-input SGD has
-# an even heavier tail. At $\eta = 0.5$ both theory columns underestimate the measured tails (discretisation again),
-# but the ordering is unambiguous.
+# {glue:text}`stat_small_gap:.0%` of $1 + B/(\eta h^*)$ ({glue:text}`stat_small_side` it; scorecard verdict
+# **{glue:text}`stat_verdict`**). At $B = 1$ the gap is {glue:text}`stat_gaps`: it {glue:text}`stat_gap_trend`
+# with $\eta$, and at $\eta = 1$ the fit is {glue:text}`stat_eta1_ratio:.0%` of the theory — the paper, too,
+# reports a deviation there. Two things the paper's figure does not show: (i) the Euler shift $B/2$ accounts for
+# {glue:text}`stat_euler_share:.0%` of the gap at $\eta \le 0.1$, and the decoupled SDE, which *is* the paper's
+# model, is on average {glue:text}`stat_sde_to_euler:.1%` from our Euler-corrected marks ($\phi - B/2$) and
+# {glue:text}`stat_sde_to_theory:.1%` from the continuous-time line for $\eta \le 0.2$; what discretisation does not
+# explain is the $1 + 2\theta^2$ noise of Gaussian inputs; (ii) the maximum-likelihood $\phi$ is dominated by the
+# bulk: at each setting with $\eta \le 0.1$ the five dynamics, constant-noise Langevin and Rademacher SGD included,
+# give fitted $\phi$ within {glue:text}`stat_spread:.0%` of each other. The tail is what separates them (right panel;
+# measured $P(L > 3L^*)$ at {glue:text}`stat_show`, sorted: {glue:text}`stat_tail_order`). Constant noise should
+# follow the Arrhenius (Gamma) law, {glue:text}`stat_tail_arrhenius:.1e`, loss-proportional noise (sparse-input SGD,
+# decoupled SDE) the power law, {glue:text}`stat_tail_power:.1e`, and Gaussian-input SGD, whose noise grows faster
+# still, an even heavier tail. The measured tails come out {glue:text}`stat_tail_ordered`; relative to its
+# continuous-time law the constant-noise pair is at {glue:text}`stat_tail_const_ratio:.1f`× and the
+# loss-proportional pair at {glue:text}`stat_tail_power_ratio:.1f`× — a ratio away from 1 is the discrete chain's
+# own tail (discretisation again).
 #
 # ## 5. Escape time: power law versus Arrhenius (paper Fig. 3b)
 #
@@ -212,16 +227,24 @@ for key, e in esc.runs.items():
           f"escaped {e.escaped.min():.0%}..{e.escaped.max():.0%}")
 save_npz(CH, "escape_times", **{k.replace("/", "_d"): e.times for k, e in esc.runs.items()},
          **{f"c_{k.replace('/', '_d')}": e.c for k, e in esc.runs.items()})
+glue(**et.escape_text(cfg, esc))
 
 # %% [markdown]
-# **Reading (figure 5).** The contrast the paper is about is clear: the Langevin local slope keeps growing with $c$
-# (it is the straight line on the semi-log panel — Arrhenius), while the SGD curves are close to straight lines on
-# log-log axes. At small $c$ the two cannot be told apart (the $\Delta L \ll L^*$ limit); they separate once
-# $c \gtrsim 2$. The exponent is only partly right: for $c \le 3$ the $d = 1$ local slopes scatter around the theory
-# value, and the slope decreases with $d$ as $1 - d/2$ predicts, but at large $c$ Gaussian-input SGD bends below the
-# theory toward our exact-noise asymptote $B/(2\eta h^*) + 1/2$ (dash-dotted), because its true noise is
-# $(1 + 2\theta^2)/B$ — the fitted upper-range slopes are therefore ~25% below the theory for every $d$. The decoupled
-# SDE, the paper's own model, is the control: compare its printed slope with the theory.
+# **Reading (figure 5).** The contrast the paper is about: the Langevin local log-log slope
+# {glue:text}`esc_lang_trend` with $c$ (×{glue:text}`esc_lang_growth:.2f` from the first to the last interval;
+# Arrhenius is the straight line on the semi-log panel), while the $d = 1$ SGD local slopes
+# {glue:text}`esc_sgd1_trend` (×{glue:text}`esc_sgd1_growth:.2f`); scorecard verdict on this contrast:
+# **{glue:text}`esc_lang_verdict`**. At small $c$ the two cannot be told apart (the $\Delta L \ll L^*$ limit); the
+# theory separates them only once $\Delta L \gtrsim L^*$, i.e. $c \gtrsim 2$. The exponent itself: for $c \le 3$ the
+# $d = 1$ local slopes are {glue:text}`esc_d1_low` against the theory value {glue:text}`esc_theory_d1:.2f`; the
+# fitted slopes {glue:text}`esc_slopes` at $d$ = {glue:text}`esc_dims` (theory {glue:text}`esc_theories`)
+# {glue:text}`esc_d_trend` with $d$, where $1 - d/2$ predicts a decrease. At large $c$ Gaussian-input SGD has a true
+# noise $(1 + 2\theta^2)/B$, whose escape exponent is our asymptote $B/(2\eta h^*) + 1/2 =$
+# {glue:text}`esc_asymptote:.2f` (dash-dotted); the last $d = 1$ local slope is {glue:text}`esc_d1_last:.2f`, and the
+# fitted upper-range slopes differ from the theory by {glue:text}`esc_dev_lo:+.0%` to
+# {glue:text}`esc_dev_hi:+.0%` across $d$ (scorecard: {glue:text}`esc_sgd_verdicts`). The decoupled SDE, the paper's
+# own model, is the control: its fitted slope is {glue:text}`esc_sde_slope:.2f` against the theory
+# {glue:text}`esc_theory_d1:.2f` (scorecard: **{glue:text}`esc_sde_verdict`**).
 #
 # ## Scorecard
 

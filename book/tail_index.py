@@ -40,8 +40,9 @@ from paper_repro.config import from_profile
 from paper_repro.experiments import tail_index as ti
 from paper_repro.experiments import tail_index_claims as tc
 from paper_repro.experiments import tail_index_figures as tf
+from paper_repro.experiments import tail_index_reading as tr
 from paper_repro.plotting import save_figure, subplots
-from paper_repro.results import output_dir, save_claims, save_json, save_npz
+from paper_repro.results import glue, output_dir, save_claims, save_json, save_npz
 
 cfg = from_profile(ti.PRESETS, profile, device=device, steps=steps, batch_size=batch_size, seeds=seeds)
 CH, t_start = ti.CHAPTER, time.time()
@@ -78,11 +79,15 @@ err = np.abs(syn["mohammadi"].mean(2) - syn["alphas"][:, None])
 hill_err = np.abs(syn["hill"].mean(2) - syn["alphas"][:, None])
 for j, n in enumerate(syn["sizes"]):
     print(f"n = {int(n):>8}: max |bias| Mohammadi {err[:, j].max():.3f}, Hill (k = sqrt n) {hill_err[:, j].max():.3f}")
+glue(**tr.synthetic_reading(cfg, syn))
 
 # %% [markdown]
-# **Reading (figure 5).** On true S$\alpha$S data the paper's estimator is accurate once $n \gtrsim 10^5$ (the
-# printed bias), while the Hill estimator {cite}`hill1975simple` with $k=\sqrt n$ is badly biased near $\alpha = 2$, where the Gaussian
-# has no power-law tail at all. The gradient-noise vectors below have $N \sim 10^5$–$10^8$ components, so sample
+# **Reading (figure 5).** On true S$\alpha$S data, the paper's estimator has a bias of at most
+# {glue:text}`syn_bias_large:.3f` for $n \geq 10^5$ (scorecard: **{glue:text}`syn_verdict`**, tolerance 0.05). The
+# Hill estimator {cite}`hill1975simple` with $k=\sqrt n$ is off by up to {glue:text}`syn_hill_bias:.2f` at
+# $n$ = {glue:text}`syn_n_max:,d`, worst at $\alpha$ = {glue:text}`syn_hill_worst_alpha:g` (at $\alpha = 2$, the
+# Gaussian, there is no power-law tail for it to fit). The gradient-noise vectors below have between
+# {glue:text}`n_noise_min:,d` and {glue:text}`n_noise_max:,d` components; where that is well above $10^5$, sample
 # size is not the issue; *whether the pooled vector is an i.i.d. S$\alpha$S sample* is.
 
 # %% [markdown]
@@ -101,6 +106,7 @@ nets = tf.run_networks(cfg)
 print(f"{sum(len(t.rows) for t in nets.values())} runs in {time.time() - t0:.0f} s; "
       f"diverged: {sum(r['status'] != 'ok' for t in nets.values() for r in t.rows)}")
 save_json(CH, "nets", {k: t.rows for k, t in nets.items()})
+glue(**tr.noise_sizes(nets))
 
 # %% [markdown]
 # ## Figure 1: what the noise looks like
@@ -114,13 +120,16 @@ ax.set_title(f"{row['arch']} width/ch {row['width']} on {row['dataset']} after {
 save_figure(fig, CH, "fig1_noise_histogram")
 print(f"alpha-hat = {row['alpha_train']:.3f} ± {row['stderr_train']:.3f}; "
       f"{100 * row['zero_fraction']:.1f} % of the components are exactly 0")
+glue(**tr.histogram_reading(row))
 
 # %% [markdown]
 # **Reading.** The density of $|X|$ on log-log axes: a power-law tail $p(|x|) \propto |x|^{-1-\alpha}$ is a straight
-# line. As in the paper's figure 1, the components are far more spread over scales than the Gaussian of the same
-# variance, and the S$\alpha$S law with the estimated $\hat\alpha$ describes the bulk well. But the largest components
-# fall off much faster than that S$\alpha$S law: the Hill estimate on the largest $\sqrt N$ components (last bar of
-# figure 6) is well above 2, i.e. a tail with finite variance. We come back to this in figure 6.
+# line. In the paper's figure 1 the components are far more spread over scales than the Gaussian of the same
+# variance, and an S$\alpha$S law fits them. Here the median $|X|$ is {glue:text}`hist_median_over_std:.2f` standard
+# deviations, against {glue:text}`hist_gauss_ratio:.2f` for a Gaussian (smaller: more spread over scales); compare
+# the bulk with the S$\alpha$S curve of the estimated $\hat\alpha$. For the largest components, the Hill estimate
+# on the largest $\sqrt N$ of them (last bar of figure 6) is {glue:text}`hist_hill:.2f`, {glue:text}`hist_tail`.
+# We come back to this in figure 6.
 #
 # ## Figure 2: $\hat\alpha$ against width and depth
 
@@ -137,6 +146,7 @@ for name, x in (("width", "width"), ("depth", "depth")):
     for loss in cfg.losses:
         xs, m, s = nets[name].curve(x, loss=loss)
         print(f"{loss:>5} vs {x:<5}: " + ", ".join(f"{int(v)}: {a:.2f}±{e:.2f}" for v, a, e in zip(xs, m, s)))
+glue(**tr.sweep_reading(cfg, nets))
 
 # %% [markdown]
 # The paper also measures the AlexNet-like CNN on CIFAR-10 and CIFAR-100 (its $\hat\alpha \approx 1.0$–$1.2$). That
@@ -153,11 +163,13 @@ else:
 
 # %% [markdown]
 # **Reading.** The paper reports $\hat\alpha$ well below 2 for every width and depth, changing with both. Our
-# printed values (seeds as ± std) are all far below 2 too, so the first claim holds for the measurement as defined.
-# How much they move with width and depth is small compared with the distance to 2 (see the printed values and
-# the scorecard row `alpha_depends_on_architecture`). In our quick run $\hat\alpha$ barely moves with width for
-# NLL, rises with width for the hinge loss, and falls with depth for both losses (most for the hinge loss); the
-# hinge loss gives smaller values than NLL.
+# printed values (seeds as ± std) reach at most {glue:text}`all_alpha_max:.2f` over all trained nets of this
+# chapter, so the first claim (scorecard row `gn_alpha_below_2`) is **{glue:text}`verdict_below_2`** for the
+# measurement as defined. The mean $\hat\alpha$ spans {glue:text}`span_width:.3f` over widths and
+# {glue:text}`span_depth:.3f` over depths, against a distance of at least {glue:text}`dist_to_2:.2f` to 2 (scorecard
+# row `alpha_depends_on_architecture`: **{glue:text}`verdict_arch`**). From the smallest to the largest width
+# $\hat\alpha$ {glue:text}`trend_width`; from the shallowest to the deepest net it {glue:text}`trend_depth`;
+# {glue:text}`hinge_vs_nll`.
 #
 # ## Figure 3: $\hat\alpha$ against the batch size
 
@@ -166,11 +178,13 @@ fig, ax = subplots()
 tf.plot_batch(nets["batch"], ax)
 save_figure(fig, CH, "fig3_alpha_batch_size")
 xs, m, _ = nets["batch"].curve("batch_size")
-print("batch size -> alpha-hat (train):", {int(b): round(a, 3) for b, a in zip(xs, m)})
+print("batch size -> alpha-hat (train):", {int(b): round(float(a), 3) for b, a in zip(xs, m)})
+glue(**tr.batch_reading(cfg, nets))
 
 # %% [markdown]
-# **Reading.** The paper finds that the batch size changes $\hat\alpha$ little, and so do we: compare the printed
-# spread with the width/depth spread above.
+# **Reading.** The paper finds that the batch size changes $\hat\alpha$ little. Over our batch sizes the mean
+# $\hat\alpha$ spans {glue:text}`batch_span:.3f`, against {glue:text}`span_width:.3f` over widths and
+# {glue:text}`span_depth:.3f` over depths (scorecard row `batch_size_small_effect`: **{glue:text}`batch_verdict`**).
 #
 # ## Figure 4: $\hat\alpha$ along training: two phases?
 
@@ -180,19 +194,24 @@ axes = tf.plot_track(track)
 save_figure(axes[0].figure, CH, "fig4_alpha_during_training")
 ph = tc.two_phase_stats(track)
 print({k: round(v, 3) if isinstance(v, float) else v for k, v in ph.items()})
+glue(**tr.track_reading(cfg, nets))
 
 # %% [markdown]
 # **Reading.** The paper describes $\hat\alpha$ first dropping, then jumping up, then settling while the accuracy
 # rises. The printed drop and jump (with the typical standard error) say whether our tracked run shows it; the
-# scorecard row below applies a 3-standard-error rule. In our quick-profile run (FC width 128, 2000 iterations)
-# the shape is there but tiny: $\hat\alpha$ dips during the first few iterations, rises by a few hundredths while
-# the accuracy climbs fastest (tens of iterations), then settles; the whole excursion is a few hundredths, small
-# against the distance to 2.
+# scorecard row below applies a 3-standard-error rule. In this run (FC width {glue:text}`track_width`,
+# {glue:text}`track_steps` iterations) $\hat\alpha$ drops by {glue:text}`track_drop:.3f` to its minimum at step
+# {glue:text}`track_step_min`, then rises by {glue:text}`track_jump:.3f` to its later maximum at step
+# {glue:text}`track_step_max`, and ends at {glue:text}`track_end:.3f`; meanwhile the training accuracy goes from
+# {glue:text}`track_acc_min:.0%` to {glue:text}`track_acc_max:.0%` (final {glue:text}`track_acc_end:.0%`). The
+# whole excursion, {glue:text}`track_excursion:.3f`, compares with a distance of {glue:text}`track_dist:.2f` to 2
+# and with the threshold {glue:text}`track_threshold:.3f` for a phase: the two-phase claim is
+# **{glue:text}`track_verdict`** here.
 #
 # ## Figure 6: how much of $\hat\alpha$ is the pooling?
 #
 # The estimator assumes i.i.d. samples. The pooled vector is not: consecutive components belong to the same batch
-# and to neighbouring parameters of very different scales (first-layer vs last-layer weights), and it contains many
+# and to neighbouring parameters of very different scales (first-layer vs last-layer weights), and it can contain
 # exact zeros. We measure the *same* noise matrix four ways: as pooled; with exact zeros dropped; randomly permuted
 # (blocks now mix parameters at random); and with each parameter's noise standardised to unit variance across
 # batches, then permuted (pure shape of the per-parameter noise). The last bar is the Hill estimate on the
@@ -213,21 +232,30 @@ save_figure(fig, CH, "fig6_pooling_sensitivity");
 # %%
 for name, v in sens.items():
     print(f"{name:>22}: " + ", ".join(f"{k} {v[k]:.2f}" for k in tf.VARIANT_LABELS if v.get(k) is not None))
-share = [(v["standardised_permuted"] - v["pooled"]) / (2 - v["pooled"]) for k, v in sens.items() if "init" not in k]
-print(f"pooling accounts for {100 * min(share):.0f}-{100 * max(share):.0f} % of the distance from alpha-hat to 2")
+pool = tr.pooling_reading(cfg, sens, nets)
+print(f"trained nets: pooling accounts for {pool['share_min']:.0%}-{pool['share_max']:.0%} of the distance to 2")
+glue(**pool)
 
 # %% [markdown]
-# **Reading.** Look at the printed table. On trained MNIST nets the paper's pooled $\hat\alpha$ is far below the
-# value obtained once each parameter's noise is put on the same scale and the order is randomised, which is
-# close to 2 (printed: the share of the distance to 2 that pooling accounts for). Permuting alone already moves
-# $\hat\alpha$ up: the block sums of the released code run over neighbouring parameters of one batch, which are
-# not independent. With raw pixels, the exact zeros pull the pooled $\hat\alpha$ down much further. So the "heavy
-# tail" measured by the pooled estimator comes from mixing components of very different scales (a scale mixture
-# of Gaussians looks heavy-tailed to a block-sum estimator), from their dependence, and from zeros, not from
-# heavy tails of the noise of individual parameters; and the extreme tail (Hill) is lighter than any
-# $\alpha < 2$. The paper's headline $\hat\alpha$ is reproducible as a number, but it
-# does not by itself support an $\alpha$-stable model of the per-parameter noise. (At initialisation on Gaussian
-# inputs our small FC gives $\hat\alpha \approx 2$ in every variant.)
+# **Reading.** Look at the printed table. On the trained MNIST nets (normalised inputs) the paper's pooled
+# $\hat\alpha$ lies between {glue:text}`pool_min:.2f` and {glue:text}`pool_max:.2f`; once each parameter's noise
+# is put on the same scale and the order is randomised it lies between {glue:text}`std_min:.2f` and
+# {glue:text}`std_max:.2f`: pooling accounts for {glue:text}`share_min:.0%` to {glue:text}`share_max:.0%` of the
+# distance from $\hat\alpha$ to 2. Permuting alone moves $\hat\alpha$ {glue:text}`perm_dir` (by
+# {glue:text}`perm_gain_min:+.2f` to {glue:text}`perm_gain_max:+.2f`): the block sums of the released code run over
+# neighbouring parameters of one batch, which need not be independent. With raw pixels,
+# {glue:text}`raw_zero:.0%` of the components are exact zeros and the pooled $\hat\alpha$ is
+# {glue:text}`raw_pooled:.2f` ({glue:text}`raw_nonzero:.2f` with the zeros dropped), against
+# {glue:text}`base_pooled:.2f` for the same net on normalised inputs. Where the standardised + permuted value is close
+# to 2 while the pooled one is not, the "heavy tail" measured by the pooled estimator comes from mixing components
+# of very different scales (a scale mixture of Gaussians looks heavy-tailed to a block-sum estimator), from their
+# dependence, and from zeros, not from heavy tails of the noise of individual parameters: the scorecard row
+# `heavy_tail_not_pooling_artefact` (the paper's implicit claim that it does reflect them) reads
+# **{glue:text}`verdict_pooling`**. The extreme tail (Hill, between {glue:text}`hill_min:.2f` and
+# {glue:text}`hill_max:.2f`) is {glue:text}`hill_vs_2`. The paper's headline $\hat\alpha < 2$ is
+# **{glue:text}`verdict_below_2`** as a number, but a pooled estimate does not by itself support an
+# $\alpha$-stable model of the per-parameter noise. (At initialisation on Gaussian inputs our small FC gives
+# $\hat\alpha$ between {glue:text}`init_min:.2f` and {glue:text}`init_max:.2f` in the Mohammadi variants.)
 #
 # ## Figure 7: Lévy vs Brownian first-exit times
 #
@@ -249,14 +277,17 @@ save_npz(CH, "exit_times", **{f"{k}_{f}": getattr(v, f) for k, v in exits.items(
                               for f in ("alpha", "eps", "width", "times", "censored")})
 print("slope vs eps  :", {a: round(s, 2) for a, s in tf.fitted_slopes(exits["eps"], "eps").items()})
 print("slope vs width:", {a: round(s, 2) for a, s in tf.fitted_slopes(exits["width"], "width").items()})
+glue(**tr.exit_reading(cfg, exits))
 
 # %% [markdown]
 # **Reading.** Lines are the small-noise theory (Lévy) and the exact Brownian mean exit time (with the Euler scheme's
-# discrete-monitoring correction). Lévy exit times grow only polynomially in $1/\varepsilon$ and in the width, and
-# approach the theory as $\varepsilon$ shrinks; the fitted slopes (printed) are steeper than $\alpha$ at larger
-# $\varepsilon$, most for $\alpha$ near 2, where small jumps still diffuse the particle out (the theory is an
-# $\varepsilon \to 0$ law). Brownian exit times explode. This part of the paper is a property of the SDE model and
-# reproduces; whether SGD *is* such an SDE depends on the noise measurement above.
+# discrete-monitoring correction). The theory says Lévy exit times grow only polynomially in $1/\varepsilon$ and
+# in the width. At the smallest uncensored $\varepsilon$ our simulated means are {glue:text}`exit_ratio_min:.2f` to
+# {glue:text}`exit_ratio_max:.2f` times the theory. The fitted log-log slopes against $\varepsilon$ (printed) are
+# {glue:text}`exit_slopes`; where a slope is steeper than $\alpha$, small jumps at the larger $\varepsilon$ still
+# diffuse the particle out (the theory is an $\varepsilon \to 0$ law). The Brownian exit times {glue:text}`exit_brownian`. This part of the paper is a property
+# of the SDE model (scorecard row `levy_exit_polynomial`: **{glue:text}`exit_verdict`**); whether SGD *is* such an
+# SDE depends on the noise measurement above.
 #
 # ## Scorecard
 
@@ -314,8 +345,8 @@ else:
 # ```{admonition} Solution
 # :class: dropdown
 # With batch 100 there are five times more batches, so $N$ and $K_1$ grow; figure 3 already shows $\hat\alpha$ at
-# several batch sizes. The change is small compared with the effect of pooling (figure 6): the batch size is not
-# what makes $\hat\alpha$ small.
+# several batch sizes. When we ran it (quick profile), the change was small compared with the effect of pooling
+# (figure 6): the batch size was not what made $\hat\alpha$ small.
 # ```
 
 # %% [markdown]
@@ -332,8 +363,8 @@ else:
 # ti.measure_noise(net, ti.nll_loss, data.x, data.y, 500).variants
 # ```
 # Per-pixel standardisation evens out the scales of the first-layer gradients, so the pooled value moves towards
-# the standardised one; the standardised + permuted value stays near 2 whatever the input scaling, because it
-# does not depend on the per-parameter scales at all.
+# the standardised one; the standardised + permuted value should barely move, because it does not depend on the
+# per-parameter scales at all (only exact zeros, as with raw pixels in figure 6, pull it down).
 # ````
 
 # %% [markdown]
@@ -345,8 +376,9 @@ else:
 # :class: dropdown
 # Slice the columns of the noise matrix by layer (`[p.numel() for p in net.parameters()]` gives the sizes), then
 # apply `tail_index` to each standardised, permuted slice and compare with the pooled value of the same slice.
-# Since the standardised + permuted value of the whole net is already close to 2 (figure 6), no single layer can
-# be far below 2 once standardised unless it is a small share of the components, which the per-layer numbers show.
+# When we ran it (quick profile), the standardised + permuted value of the whole net was already close to 2
+# (figure 6), so no single layer can be far below 2 once standardised unless it is a small share of the components,
+# which the per-layer numbers show.
 # ```
 
 # %% [markdown]

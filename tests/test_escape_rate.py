@@ -84,3 +84,14 @@ def test_config_presets_and_validation():
         dataclasses.replace(er.PRESETS["smoke"], noise_runs=(("mnist", "rnn", (4,)),))
     with pytest.raises(ConfigError, match="unknown"):
         er.make_config("smoke", learning_rate=0.1)
+
+
+def test_prose_words_follow_the_numbers():
+    from paper_repro.experiments import escape_rate_text as et
+
+    assert et.side([1.1, 1.2]) == "above" and et.side([0.9, 0.8]) == "below"
+    assert et.side([0.9, 1.1]) == "on both sides of"
+    assert [et.trend(r, "up", "down", "flat") for r in (1.5, 0.5, 1.05, float("nan"))] == ["up", "down", "flat",
+                                                                                           "not measured"]
+    assert et.per_run([0.321], ["a"], ".2f") == "0.32"
+    assert et.per_run([0.321, 1.0], ["a", "b"], ".1f") == "0.3 (a); 1.0 (b)"

@@ -6,6 +6,7 @@ import torch
 from paper_repro.config import ConfigError
 from paper_repro.experiments import sgd_regimes as sr
 from paper_repro.experiments import sgd_regimes_analysis as an
+from paper_repro.experiments import sgd_regimes_reading as rd
 from paper_repro.experiments.sgd_regimes_cnn import mnasnet_like
 
 
@@ -73,6 +74,28 @@ def test_verdicts_and_predictions():
     assert an.agree(2.0, 0.05, 2 / 3, 0.1) == "not reproduced"
     assert an.agree(np.nan, 0.1, 1.0, 0.1) == "not run"
     assert an.perceptron_predictions(1.0) == {"delta": 1.0, "gamma": 0.5, "b": 2.0}
+
+
+def test_reading_explains_a_by_the_plateau_exponent():
+    """The text's identity a = (gamma - s)/delta holds for the crossing estimate, and the words follow the numbers."""
+    T = np.tile(2.0 ** np.arange(-4, 8), 3)
+    P = np.repeat([256.0, 512.0, 1024.0], 12)
+    w = np.maximum(1e-3 * (P / 256) ** 0.9, 1e-5 * T ** 0.8 * P ** 0.4)  # plateau grows faster than P^gamma
+    table = {"T": T, "P": P, "weight_change": w, "test_error": 0.1 + 0.001 * np.log(T), "alpha": np.ones_like(T),
+             "time": T * P, "status": np.array(["fitted"] * len(T))}
+    cfg = sr.make_config("smoke", lazy_P=(256, 512, 1024), lazy_temperatures=tuple(2.0 ** np.arange(-4, 8)))
+    cross = an.crossover(table, 30.0, n_boot=5)
+    fit = an.noise_fits(table, 30.0, n_boot=5)["weights"]
+    r = rd.lazy_reading(cfg, table, cross, fit)
+    assert cross.a == pytest.approx((fit.e_P - r["lazy_plateau_exp"]) / fit.e_T)
+    assert r["lazy_tc_trend"] == "does not decrease" and r["lazy_plateau_cmp"] == "faster than"
+    assert r["lazy_err_up"] == r["lazy_err_nP"] == 3 and r["lazy_T_ratio"] == pytest.approx(2.0)
+    assert r["lazy_seeds"] == "1 seed"
+
+
+def test_claims_reading_names_every_verdict():
+    claim = an.make_claim("lazy-Tc", "s", "p", "o", "partly", dataset="mnist", profile="smoke")
+    assert rd.claims_reading([claim]) == {"verdict_lazy_Tc": "partly", "n_reproduced": 0, "n_claims": 1}
 
 
 def test_mnasnet_like_is_scalar_and_seeded():

@@ -173,3 +173,14 @@ def test_measure_noise_of_a_cnn_matches_per_batch_loop():
     g = torch.stack(grads).double()
     expect = naive_mohammadi((g - g.mean(0)).reshape(-1).numpy(), largest_divisor_below_sqrt(g.numel()))
     assert ti.measure_noise(net, ti.nll_loss, x, y, 10).alpha == pytest.approx(expect, rel=1e-3)
+
+
+def test_reading_trend_words_and_noise_sizes():
+    from paper_repro.experiments.tail_index_figures import NetTable
+    from paper_repro.experiments.tail_index_reading import _change, noise_sizes
+
+    assert _change(np.array([1.2, 1.3, 1.4]), np.zeros(3)).startswith("rises")
+    assert _change(np.array([1.4, 1.0]), np.zeros(2)).startswith("falls")
+    assert _change(np.array([1.40, 1.41]), np.full(2, 0.01)).startswith("barely moves")
+    rows = [{"n_params": 10, "n_train": 1000, "batch_size": 100}, {"n_params": 30, "n_train": 1000, "batch_size": 500}]
+    assert noise_sizes({"width": NetTable(rows)}) == {"n_noise_min": 60, "n_noise_max": 100}

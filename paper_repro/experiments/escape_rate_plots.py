@@ -130,30 +130,41 @@ def verdict(err: float, good: float, fair: float) -> str:
     return "reproduced" if err <= good else "partly" if err <= fair else "not reproduced"
 
 
-def claims(cfg, dec, noise, stat: StationaryResult, esc: EscapeResult) -> list[Claim]:
-    """Scorecard rows, every number and verdict computed from the results."""
-    prof = cfg.profile
+def decoupling_claims(cfg, dec) -> list[Claim]:
+    """Scorecard row of Fig. 1: distance between the top exact and decoupled eigenvalues."""
     dist = max(s.log_spectrum_distance for s in dec)
-    out = [Claim("decoupling_spectra", "The exact (1/N) sum l_mu grad f grad f^T and the decoupled L (1/N) sum grad f "
-                 "grad f^T have matching spectra during training", "histograms agree (Fig. 1)",
-                 f"max mean |dlog10 lambda| over top eigenvalues = {dist:.3f}; Frobenius errors "
-                 + ", ".join(f"{s.frobenius_error:.2f}@ep{s.epoch}" for s in dec), verdict(dist, 0.1, 0.3),
-                 "MNIST parity", prof, "whole spectrum (bulk included): mean |dlog10 lambda| "
-                 + ", ".join(f"{s.log_distance_all:.2f}@ep{s.epoch}" for s in dec))]
-    for r in noise:
-        out.append(Claim(f"noise_vs_loss_{r.label.split()[0].lower()}", "Noise strength is proportional to the "
-                         "training loss late in training", "slope ~ 1 on log-log (Fig. 2)", f"slope {r.slope:.2f}",
-                         verdict(abs(r.slope - 1), 0.2, 0.4), r.label, prof))
+    return [Claim("decoupling_spectra", "The exact (1/N) sum l_mu grad f grad f^T and the decoupled L (1/N) sum grad f "
+                  "grad f^T have matching spectra during training", "histograms agree (Fig. 1)",
+                  f"max mean |dlog10 lambda| over top eigenvalues = {dist:.3f}; Frobenius errors "
+                  + ", ".join(f"{s.frobenius_error:.2f}@ep{s.epoch}" for s in dec), verdict(dist, 0.1, 0.3),
+                  "MNIST parity", cfg.profile, "whole spectrum (bulk included): mean |dlog10 lambda| "
+                  + ", ".join(f"{s.log_distance_all:.2f}@ep{s.epoch}" for s in dec))]
+
+
+def noise_claims(cfg, noise) -> list[Claim]:
+    """Scorecard rows of Fig. 2: late-training slope of log N against log L, one per run."""
+    return [Claim(f"noise_vs_loss_{r.label.split()[0].lower()}", "Noise strength is proportional to the training loss "
+                  "late in training", "slope ~ 1 on log-log (Fig. 2)", f"slope {r.slope:.2f}",
+                  verdict(abs(r.slope - 1), 0.2, 0.4), r.label, cfg.profile) for r in noise]
+
+
+def stationary_claims(cfg, stat: StationaryResult) -> list[Claim]:
+    """Scorecard row of Fig. 3a: fitted phi of Gaussian-input SGD against 1 + B/(eta h*)."""
     g = [r for r in stat.rows if r["dynamics"] == "sgd" and r["inputs"] == "gaussian"]
     small = [abs(r["phi_fit"] / r["phi_theory"] - 1) for r in g if r["lr"] <= 0.2]
     big = [abs(r["phi_fit"] / r["phi_theory"] - 1) for r in g if r["lr"] >= 1.0]
-    out.append(Claim("stationary_phi", "Stationary law P ~ L^-phi with phi = 1 + B/(eta h*) (small eta)",
-                     "fitted phi on the theory line except eta = 1 (Fig. 3a)",
-                     "; ".join(f"eta={r['lr']},B={r['batch_size']}: {r['phi_fit']:.2f} vs {r['phi_theory']:.2f}"
-                               for r in g), verdict(max(small, default=np.nan), 0.15, 0.3),
-                     "linear regression, Gaussian x", prof,
-                     f"max rel. error for eta <= 0.2: {max(small, default=np.nan):.2f}; "
-                     f"at eta = 1: {max(big, default=np.nan):.2f}"))
+    return [Claim("stationary_phi", "Stationary law P ~ L^-phi with phi = 1 + B/(eta h*) (small eta)",
+                  "fitted phi on the theory line except eta = 1 (Fig. 3a)",
+                  "; ".join(f"eta={r['lr']},B={r['batch_size']}: {r['phi_fit']:.2f} vs {r['phi_theory']:.2f}"
+                            for r in g), verdict(max(small, default=np.nan), 0.15, 0.3),
+                  "linear regression, Gaussian x", cfg.profile,
+                  f"max rel. error for eta <= 0.2: {max(small, default=np.nan):.2f}; "
+                  f"at eta = 1: {max(big, default=np.nan):.2f}")]
+
+
+def escape_claims(cfg, esc: EscapeResult) -> list[Claim]:
+    """Scorecard rows of Fig. 3b: escape-time slopes per (dynamics, d) and the Langevin (Arrhenius) contrast."""
+    out, prof = [], cfg.profile
     for key in [k for k in esc.runs if not k.startswith("langevin/")]:
         d, dyn = int(key.split("/")[1]), key.split("/")[0]
         s = esc.slope(key)
@@ -165,11 +176,22 @@ def claims(cfg, dec, noise, stat: StationaryResult, esc: EscapeResult) -> list[C
                          f"exact-noise asymptote for d = 1 (ours): {esc.exact_noise_d1:.2f}" if d == 1 else ""))
     lang = [k for k in esc.runs if k.startswith("langevin/")]
     if lang:
-        loc = esc.local_slopes(lang[0])
-        loc = loc[np.isfinite(loc)]
-        grow = float(loc[-1] / loc[0]) if len(loc) >= 2 else np.nan
+        grow = slope_growth(esc, lang[0])
         out.append(Claim("langevin_arrhenius", "Constant-noise Langevin escapes with the Arrhenius law, whose "
                          "log-log slope grows with c, unlike SGD", "exponential vs power law",
                          f"local log-log slope grows x{grow:.2f} over c", verdict(-grow, -1.5, -1.15),
                          "linear regression, d = 1", prof))
     return out
+
+
+def slope_growth(esc: EscapeResult, key: str) -> float:
+    """Last over first finite local log-log slope of one escape curve (Arrhenius: > 1; power law: about 1)."""
+    loc = esc.local_slopes(key)
+    loc = loc[np.isfinite(loc)]
+    return float(loc[-1] / loc[0]) if len(loc) >= 2 else np.nan
+
+
+def claims(cfg, dec, noise, stat: StationaryResult, esc: EscapeResult) -> list[Claim]:
+    """Scorecard rows, every number and verdict computed from the results."""
+    return (decoupling_claims(cfg, dec) + noise_claims(cfg, noise) + stationary_claims(cfg, stat)
+            + escape_claims(cfg, esc))
