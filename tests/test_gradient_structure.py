@@ -139,3 +139,23 @@ def test_subspace_large_gap_gives_stable_top_direction_and_split_gram_route_agre
     direct = gsub.subspace_stability(rows[perm[:300]], rows[perm[300:]], ks=(1, 5))
     np.testing.assert_allclose(via_gram.sin_theta, direct.sin_theta, atol=1e-8)
     np.testing.assert_allclose([via_gram.e_op, via_gram.e_fro], [direct.e_op, direct.e_fro], rtol=1e-8)
+
+
+def test_reading_helpers_compute_the_quoted_values():
+    assert gsr._span([3.0, float("nan"), 1.234]) == "1.23–3.00" and gsr._span([2, 2], "d") == "2"
+    assert gsr._span([float("nan")]) == "n/a"
+    acc = gss.AcceptanceResult("gaussian", (300, 3000), {"free": (0.9, 1.0), "top20": (0.8, 0.0)})
+    mech = gss.MechanismResult(s=(0.5, 1.0), beta_fit=(5.2, 3.05), beta_predicted=(5.0, 3.0), iter_pass=(0.0, 0.02),
+                               n_coords=10)
+    got = gsr.synthetic_reading(acc, mech)
+    assert got["accept_free_n_max"] == 1.0 and got["accept_top20_n_min"] == 0.8 and got["accept_n_max"] == 3000
+    assert got["mech_s"] == 1.0 and got["mech_beta_fit"] == 3.05 and got["mech_iter_pass"] == 0.02
+
+
+def test_mechanism_reading_counts_checkpoints_within_tolerance():
+    ns = types.SimpleNamespace
+    cps = [ns(label=f"c{i}", dim_noise=ns(beta=b), var_fit=ns(beta=v)) for i, (b, v) in
+           enumerate([(3.0, 2.05), (3.0, 2.5), (4.0, 2.0)])]  # gaps 0.1, 1.0, 1.0
+    got = gsr.mechanism_reading(ns(checkpoints=cps))
+    assert got["mech_real_close"] == "c0" and got["mech_real_frac"] == 1 / 3 and got["mech_real_gap"] == 1.0
+    assert got["mech_real_word"] == "accounts for part of"
