@@ -50,7 +50,7 @@ from paper_repro.config import resolve_device
 from paper_repro.experiments import escape_rate as er
 from paper_repro.experiments import escape_rate_nn as enn
 from paper_repro.experiments import escape_rate_plots as ep
-from paper_repro.experiments import escape_rate_text as et
+from paper_repro.experiments import escape_rate_reading as et
 from paper_repro.plotting import save_figure, subplots
 from paper_repro.results import glue, save_claims, save_json, save_npz
 

@@ -87,7 +87,7 @@ def test_config_presets_and_validation():
 
 
 def test_prose_words_follow_the_numbers():
-    from paper_repro.experiments import escape_rate_text as et
+    from paper_repro.experiments import escape_rate_reading as et
 
     assert et.side([1.1, 1.2]) == "above" and et.side([0.9, 0.8]) == "below"
     assert et.side([0.9, 1.1]) == "on both sides of"
