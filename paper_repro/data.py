@@ -82,7 +82,7 @@ def _load_cpu(name: str, train: bool, root: str, checksums_key: tuple | None) ->
     """Read a dataset from disk once per process into CPU tensors (x uint8 [N,C,H,W], y int64)."""
     import torchvision.datasets as tvd
 
-    cls = getattr(tvd, fetch.TORCHVISION_CLASS[name])
+    cls = getattr(tvd, fetch.TORCHVISION_CLASS[name]) if name in ("mnist", "fashion_mnist") else fetch.cifar_class(name)
     if name in ("mnist", "fashion_mnist"):
         fetch.ensure_idx_dataset(name, Path(root), None if checksums_key is None else dict(checksums_key))
     else:

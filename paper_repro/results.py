@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-VERDICTS = ("reproduced", "partly", "not reproduced", "not run")
+VERDICTS = ("reproduced", "partly", "not reproduced", "inconclusive", "not run")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -104,11 +104,36 @@ class Claim:
     dataset: str  # data it was measured on
     profile: str  # smoke | quick | paper
     detail: str = ""  # how it was measured / caveats
+    source: str = ""  # where paper_value comes from: "Sec. 4, Fig. 3", "Eq. (7)", "released code", "derived here",
+    #                   or "qualitative" (the paper states the claim without a number)
+    beyond: bool = False  # True for rows that go beyond the paper (own table, never in the tally)
+    figure: str = ""  # name of the saved figure that backs the row (save_figure name), "" when none
 
     def __post_init__(self) -> None:
         from .config import check_choice
 
         check_choice("verdict", self.verdict, VERDICTS)
+
+
+def interval_verdict(estimate: float, stderr: float, target: float, alternatives: tuple[float, ...] = (),
+                     *, z: float = 2.0, partly_within: float | None = None) -> str:
+    """Verdict of ``estimate +- z*stderr`` against ``target`` and the values a skeptic would propose instead.
+
+    reproduced: target inside the interval and every alternative outside it;
+    inconclusive: the interval contains an alternative (too wide to decide), or the estimate is not finite;
+    partly: target outside the interval but within ``partly_within`` of the estimate (when given);
+    not reproduced: otherwise.
+    """
+    if not (math.isfinite(estimate) and math.isfinite(stderr)) or stderr < 0:
+        return "inconclusive"
+    lo, hi = estimate - z * stderr, estimate + z * stderr
+    if any(lo <= a <= hi for a in alternatives):
+        return "inconclusive"
+    if lo <= target <= hi:
+        return "reproduced"
+    if partly_within is not None and abs(estimate - target) <= partly_within:
+        return "partly"
+    return "not reproduced"
 
 
 def save_claims(chapter: str, claims: list[Claim]) -> Path:

@@ -28,6 +28,40 @@ class SweepError(RuntimeError):
     """Some runs failed with an error (not a divergence); their tracebacks are in the message."""
 
 
+@dataclasses.dataclass(frozen=True)
+class SweepOptions:
+    """Where a chapter's sweeps run; filled from the chapter's papermill parameters / the CLI flags."""
+
+    executor: str = "inline"  # inline (this process) | local (subprocesses) | slurm (cluster jobs)
+    workers: int = 2  # local subprocesses, or Slurm jobs the runs are split into
+    slurm_partition: str = ""  # Slurm partition ("" = the cluster's default)
+    gpus_per_node: int = 0  # GPUs requested per Slurm job
+    timeout_min: int = 600  # time limit per job (minutes)
+    array_parallelism: int = 16  # Slurm jobs running at once
+
+    def __post_init__(self) -> None:
+        from .config import ConfigError, check_positive
+
+        check_choice("executor", self.executor, EXECUTORS)
+        for name in ("workers", "timeout_min", "array_parallelism"):
+            check_positive(name, getattr(self, name), integer=True)
+        if isinstance(self.gpus_per_node, bool) or not isinstance(self.gpus_per_node, int) or self.gpus_per_node < 0:
+            raise ConfigError(f"gpus_per_node={self.gpus_per_node!r} must be an integer >= 0")
+
+    def run_kwargs(self) -> dict:
+        """Keyword arguments for :func:`run_sweep` (executor, workers and the submitit parameters)."""
+        kw: dict[str, Any] = {"executor": self.executor, "workers": self.workers}
+        if self.executor == "slurm":
+            kw.update(timeout_min=self.timeout_min, slurm_array_parallelism=self.array_parallelism)
+            if self.slurm_partition:
+                kw["slurm_partition"] = self.slurm_partition
+            if self.gpus_per_node:
+                kw["gpus_per_node"] = self.gpus_per_node
+        elif self.executor == "local":
+            kw["timeout_min"] = self.timeout_min
+        return kw
+
+
 def config_key(fn: Callable, config: Any) -> str:
     """Stable hash of the run function's name and the config's fields: the run's file name."""
     payload = {"fn": f"{fn.__module__}.{fn.__qualname__}", "config": to_jsonable(config)}
