@@ -165,3 +165,22 @@ def glue(**values: Any) -> None:
         if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
             value = value.item()  # "1.23", not "np.float64(1.23)"
         myst_glue(name, value, display=False)
+
+
+def record_path(chapter: str, architecture: str, dataset: str, measurement: str) -> Path:
+    """Note that this run executed one (architecture, dataset, measurement) combination (``paper_paths.json``).
+
+    Called from the chapter's own process (never from sweep workers); the paper-path test compares these with the
+    combinations the ``paper`` preset reaches.
+    """
+    path = output_dir(chapter) / "paper_paths.json"
+    done = {tuple(p) for p in json.loads(path.read_text())} if path.exists() else set()
+    done.add((str(architecture), str(dataset), str(measurement)))
+    atomic_write_bytes(path, json.dumps(sorted(done), indent=1).encode())
+    return path
+
+
+def recorded_paths(chapter: str) -> set[tuple[str, str, str]]:
+    """The combinations :func:`record_path` noted for ``chapter`` in the current output root."""
+    path = output_dir(chapter) / "paper_paths.json"
+    return {tuple(p) for p in json.loads(path.read_text())} if path.exists() else set()
