@@ -5,9 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PROFILE ?= quick
 DEVICE  ?= auto
+RUN_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: book test install data chapters html clean
+.PHONY: book test install data chapters html clean publish
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,19 +24,31 @@ data: install
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist) || true; fi
 	$(BIN)/python -m paper_repro fetch
 
-# Executes every chapter, then records their run times in book/profile_costs.json (the "Running the book" table).
+# Prints the profile's plan (runs, FLOPs, memory, time, datasets) and stops before any compute when a dataset is
+# missing; then executes every chapter and records their run times in book/profile_costs.json.
+# RUN_ARGS passes more flags, e.g. RUN_ARGS="--executor slurm --slurm-partition gpu --gpus-per-node 1".
 chapters: data
-	$(BIN)/python -m paper_repro run --profile $(PROFILE) --device $(DEVICE)
+	$(BIN)/python -m paper_repro plan --profile $(PROFILE) --check
+	$(BIN)/python -m paper_repro run --profile $(PROFILE) --device $(DEVICE) $(RUN_ARGS)
 	$(BIN)/python -m paper_repro record-costs
 
 html: install
-	$(BIN)/python -m paper_repro build
+	$(BIN)/python -m paper_repro build --profile $(PROFILE)
 
 book: chapters html
 	@echo "The book is at: $(CURDIR)/_build/html/index.html"
 
+# Everything, including the paper_paths tests (each chapter's paper preset at tiny size) and the real-Slurm test
+# (it starts a one-node cluster when run as root with slurm-wlm and munge installed, and says why it skips otherwise).
 test: data
 	$(BIN)/python -m pytest -ra $(PYTEST_ARGS)
+
+# Publishes the built book: _build/html (plus a Binder requirements file) to the gh-pages branch, as Jupyter Book
+# documents (ghp-import; -n writes .nojekyll so GitHub Pages serves _static/). Run `make book` first.
+publish: install
+	@test -f _build/html/index.html || { echo "no book in _build/html: run 'make book' first"; exit 1; }
+	$(BIN)/python -c "from paper_repro import site; site.prepare_pages('_build/html')"
+	$(BIN)/ghp-import -n -p -f -m "Publish the book" _build/html
 
 clean:
 	rm -rf _build artifacts

@@ -11,7 +11,7 @@ import json
 
 import torch
 
-from paper_repro.experiments.sgd_regimes import benchmark_ensemble
+from paper_repro.experiments.sgd_regimes.bench import benchmark_ensemble
 
 
 def main() -> None:

@@ -36,8 +36,8 @@ def record(rows: list[dict], path: Path = COSTS_FILE) -> list[dict]:
     keep = ("chapter", "profile", "device", "hardware", "seconds", "finished", "torch")
     entries = {(e["chapter"], e["profile"], e["device"], e["hardware"]): e for e in load(path)}
     for r in rows:
-        if not r.get("hardware"):
-            continue  # executed before run times carried the hardware
+        if not r.get("hardware") or r.get("shrink"):
+            continue  # executed before run times carried the hardware, or a shrunk (tiny) run
         e = {k: r.get(k) for k in keep}
         e["device"] = e["device"].split(":")[0]
         entries[(e["chapter"], e["profile"], e["device"], e["hardware"])] = e

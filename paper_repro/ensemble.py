@@ -1,14 +1,17 @@
-"""Vectorised ensembles: many scalar-output nets trained at once by SGD on the alpha-scaled hinge loss.
+"""Vectorised ensembles of scalar-output nets trained by SGD exactly as the released code of Sclocchi et al. (2023).
 
-Each member k has its own weights, scale alpha_k, learning rate lr_k, training-set size P_k (the first P_k
-points of a shared training set), seed (its own stream of random batches) and stop time. The predictor is
-f_k(x) = alpha_k (F(w_k, x) - F(w_k^0, x)) and the loss L_k(w) = (1/alpha_k^2) <max(0, 1 - y f_k(x))>_batch
-(Geiger et al. 2020; Sclocchi et al. 2023), so the SGD temperature is T = lr / batch_size.
-Members are stacked with ``torch.func.stack_module_state`` and stepped with ``vmap(grad(functional_call))``.
+Released code (AntonioScl/SGD_learning_regimes, ``edm/architecture.py``, ``edm/train.py``, ``edm/dynamics.py``):
+hidden layers z = rho(W x / sqrt(fan_in)) with rho = phi / sqrt(E_{z~N(0,1)} phi(z)^2) (so sqrt(2) ReLU), readout
+F(w, x) = W h / h (1/h, not 1/sqrt(h)), centred output F(w, x) - F(w0, x), loss l(alpha F, y) / alpha with the
+hinge l = max(0, 1 - y o), plain SGD w <- w - dt grad <loss>_batch with a batch of B distinct indices per step,
+dt = T h B (the paper's temperature T = dt / (B h)), stop when the training loss is exactly zero.
+Members (own alpha, dt, P, seed, stop time) are stacked with ``torch.func.stack_module_state`` and stepped with
+``vmap(grad(functional_call))``.
 """
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from dataclasses import dataclass
 
@@ -16,35 +19,73 @@ import numpy as np
 import torch
 from torch import nn
 from torch.func import functional_call, grad_and_value, stack_module_state, vmap
-from tqdm.auto import tqdm
 
 STATUSES = ("fitted", "capped", "diverged")
 
 
-class NTKLinear(nn.Module):
-    """Bias-free linear layer in NTK parametrisation: z = W x / sqrt(fan_in), W_ij ~ N(0, 1)."""
+class ScaledLinear(nn.Module):
+    """Linear layer z = x W^T * scale, W_ij ~ N(0, 1); bias N(0, 1) (scaled alike) when ``bias``."""
 
-    def __init__(self, fan_in: int, fan_out: int, generator: torch.Generator | None = None):
+    def __init__(self, fan_in: int, fan_out: int, scale: float, generator: torch.Generator | None = None,
+                 bias: bool = False):
         super().__init__()
-        self.fan_in = fan_in
+        self.scale = float(scale)
         self.weight = nn.Parameter(torch.randn(fan_out, fan_in, generator=generator))
+        self.bias = nn.Parameter(torch.randn(fan_out, generator=generator)) if bias else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x @ self.weight.T / math.sqrt(self.fan_in)
+        z = x @ self.weight.T
+        return (z if self.bias is None else z + self.bias) * self.scale
 
 
-def ntk_mlp(in_dim: int, width: int = 128, depth: int = 5, activation: str = "relu", seed: int = 0) -> nn.Sequential:
-    """Fully connected net with ``depth`` hidden layers of ``width``, scalar output, NTK scaling, no biases."""
-    acts = {"relu": nn.ReLU, "gelu": nn.GELU, "tanh": nn.Tanh}
-    if activation not in acts:
-        raise ValueError(f"activation={activation!r}; choose one of {sorted(acts)}")
+def NTKLinear(fan_in: int, fan_out: int, generator: torch.Generator | None = None) -> ScaledLinear:
+    """z = W x / sqrt(fan_in) (kept for callers of the earlier name)."""
+    return ScaledLinear(fan_in, fan_out, 1 / math.sqrt(fan_in), generator)
+
+
+ACTS = {"relu": lambda: nn.ReLU(), "gelu": lambda: nn.GELU(approximate="tanh"), "tanh": lambda: nn.Tanh()}
+
+
+@functools.lru_cache(maxsize=None)
+def _gauss_rms(name: str) -> float:
+    """sqrt(E_{z~N(0,1)} phi(z)^2) by Gauss-Hermite quadrature (the released code uses 10^6 samples)."""
+    z, wts = np.polynomial.hermite_e.hermegauss(200)
+    v = ACTS[name]()(torch.tensor(z, dtype=torch.float64)).numpy()
+    return float(np.sqrt((wts * v ** 2).sum() / wts.sum()))
+
+
+class NormAct(nn.Module):
+    """rho(z) = phi(z) / sqrt(E phi(N(0,1))^2): sqrt(2) ReLU; jax.nn.gelu's default tanh form for GELU."""
+
+    def __init__(self, name: str):
+        super().__init__()
+        if name not in ACTS:
+            raise ValueError(f"activation={name!r}; choose one of {sorted(ACTS)}")
+        self.phi = ACTS[name]()
+        self.c = math.sqrt(2.0) if name == "relu" else 1 / _gauss_rms(name)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.phi(x) * self.c
+
+
+def mlp(in_dim: int, width: int = 128, depth: int = 5, activation: str = "relu", seed: int = 0) -> nn.Sequential:
+    """Released ``mlp``: depth hidden layers rho(W x / sqrt(fan_in)), no biases, readout W h / h (scalar)."""
     g = torch.Generator().manual_seed(int(seed))
     dims = [in_dim] + [width] * depth
     layers: list[nn.Module] = [nn.Flatten()]
     for a, b in zip(dims[:-1], dims[1:]):
-        layers += [NTKLinear(a, b, g), acts[activation]()]
-    layers.append(NTKLinear(dims[-1], 1, g))
+        layers += [ScaledLinear(a, b, 1 / math.sqrt(a), g), NormAct(activation)]
+    layers.append(ScaledLinear(dims[-1], 1, 1 / dims[-1], g))
     return nn.Sequential(*layers)
+
+
+def linear(in_dim: int, seed: int = 0) -> nn.Sequential:
+    """Released ``linear_model``: F = w . x / sqrt(d), w ~ N(0, 1)."""
+    g = torch.Generator().manual_seed(int(seed))
+    return nn.Sequential(nn.Flatten(), ScaledLinear(in_dim, 1, 1 / math.sqrt(in_dim), g))
+
+
+ntk_mlp = mlp  # earlier name
 
 
 def stack(models: list[nn.Module]) -> tuple[dict[str, torch.Tensor], nn.Module]:
@@ -60,13 +101,13 @@ class EnsembleResult:
 
     status: np.ndarray         # "fitted" (training hinge loss exactly 0), "capped" (step cap) or "diverged"
     steps: np.ndarray          # SGD steps until the training loss first vanished (or the cap / divergence step)
-    time: np.ndarray           # t* = steps * lr (the paper's training time)
-    test_error: np.ndarray     # fraction of test points with sign(f) != y (NaN when diverged)
+    time: np.ndarray           # t* = steps * dt (the released code's t)
+    test_error: np.ndarray     # fraction of test points with sign(F) != y (NaN when diverged)
     weight_change: np.ndarray  # ||w - w0|| / ||w0|| over all layers
     layer_change: np.ndarray   # [k, n_layers] the same per layer
     check_steps: np.ndarray    # [n_checks] steps at which the full training set was evaluated
-    train_loss: np.ndarray     # [k, n_checks] training hinge loss L_k (NaN after the member stopped)
-    unfitted: np.ndarray       # [k, n_checks] fraction of training points with y f < 1
+    train_loss: np.ndarray     # [k, n_checks] alpha x training loss (NaN after the member stopped)
+    unfitted: np.ndarray       # [k, n_checks] fraction of training points with alpha y F < 1
     params: dict               # final stacked weights {name: [k, ...]} (CPU)
 
 
@@ -76,41 +117,61 @@ def _forward(base: nn.Module):
 
 
 def _hinge(base: nn.Module):
-    """Loss of one member on one batch: (1/alpha^2) mean max(0, 1 - alpha y (F(w,x) - F(w0,x)))."""
+    """Released loss of one member on one batch: mean max(0, 1 - alpha y (F(w,x) - F(w0,x))) / alpha."""
     fwd = _forward(base)
 
     def loss(p, xb, yb, f0b, alpha):
-        z = alpha * yb * (fwd(p, xb) - f0b)
-        return torch.relu(1.0 - z).mean() / alpha ** 2
+        return torch.relu(1.0 - alpha * yb * (fwd(p, xb) - f0b)).mean() / alpha
     return loss
 
 
 @torch.no_grad()
-def outputs(params: dict, base: nn.Module, x: torch.Tensor, chunk: int = 4096) -> torch.Tensor:
-    """F(w_k, x) for every member and every point: [k, n] (x shared by all members)."""
+def outputs(params: dict, base: nn.Module, x: torch.Tensor, chunk: int = 1024, member_chunk: int = 16) -> torch.Tensor:
+    """F(w_k, x) for every member and point: [k, n]; peak memory ~ member_chunk x chunk x (largest activation)."""
     fwd = vmap(_forward(base), in_dims=(0, None))
-    return torch.cat([fwd(params, x[i:i + chunk]) for i in range(0, len(x), chunk)], dim=1)
+    k = next(iter(params.values())).shape[0]
+    rows = []
+    for m in range(0, k, member_chunk):
+        sub = {n: p[m:m + member_chunk] for n, p in params.items()}
+        rows.append(torch.cat([fwd(sub, x[i:i + chunk]) for i in range(0, len(x), chunk)], dim=1))
+    return torch.cat(rows, dim=0)
 
 
-def _batches(gens: list[torch.Generator], n_train: np.ndarray, steps: int, batch_size: int) -> torch.Tensor:
-    """Fresh uniform random batches for each member from its own generator: [k, steps, batch_size]."""
-    return torch.stack([torch.randint(int(n), (steps, batch_size), generator=g) for g, n in zip(gens, n_train)])
+def distinct_batches(gen: torch.Generator, n: int, steps: int, batch_size: int) -> torch.Tensor:
+    """[steps, B] indices, each row B distinct uniform indices of range(n) (rejection; as permutation(n)[:B])."""
+    if batch_size >= n:
+        return torch.arange(n).expand(steps, n).clone()
+    idx = torch.randint(n, (steps, batch_size), generator=gen)
+    while True:
+        s = idx.sort(1).values
+        dup = (s[:, 1:] == s[:, :-1]).any(1)
+        if not dup.any():
+            return idx
+        idx[dup] = torch.randint(n, (int(dup.sum()), batch_size), generator=gen)
 
 
 def _as_array(v, k: int, dtype) -> np.ndarray:
     """Broadcast a scalar or a length-k sequence to a length-k array."""
-    a = np.broadcast_to(np.asarray(v, dtype=dtype), (k,)).copy()
-    return a
+    return np.broadcast_to(np.asarray(v, dtype=dtype), (k,)).copy()
+
+
+def _layer_changes(final: dict, init: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Per-layer and total ||w - w0|| / ||w0||."""
+    layer = np.stack([((final[n] - init[n]).flatten(1).norm(dim=1) / init[n].flatten(1).norm(dim=1)).cpu().numpy()
+                      for n in final], axis=1)
+    num = sum(((final[n] - init[n]) ** 2).flatten(1).sum(1) for n in final)
+    den = sum((init[n] ** 2).flatten(1).sum(1) for n in final)
+    return layer, torch.sqrt(num / den).cpu().numpy()
 
 
 def train_ensemble(models: list[nn.Module], x: torch.Tensor, y: torch.Tensor, x_test: torch.Tensor,
                    y_test: torch.Tensor, *, alpha, lr, n_train=None, seeds=None, batch_size: int = 16,
                    max_steps: int = 10_000, check_every: int = 100, stop_when_fitted: bool = True,
-                   progress: bool = False) -> EnsembleResult:
-    """Train k members by plain SGD (w <- w - lr_k grad L_k(batch)) until each one fits its training set.
+                   progress: bool = False, eval_chunk: int = 1024, member_chunk: int = 16) -> EnsembleResult:
+    """Train k members by SGD, w <- w - dt_k grad <l(alpha_k F, y)/alpha_k>_batch, until each fits its set.
 
-    The full training set is checked every ``check_every`` steps; a member whose hinge loss is exactly zero
-    stops and leaves the ensemble, and its t* is the step after its last non-zero gradient (exact).
+    ``lr`` is the released code's dt (= T h B). The full training set is checked every ``check_every`` steps; a
+    member whose loss is exactly zero leaves the ensemble and its t* is the step after its last non-zero gradient.
     """
     k, device = len(models), x.device
     alpha_np, lr_np = _as_array(alpha, k, float), _as_array(lr, k, float)
@@ -122,8 +183,8 @@ def train_ensemble(models: list[nn.Module], x: torch.Tensor, y: torch.Tensor, x_
     params = {n: p.to(device) for n, p in params.items()}
     init = {n: p.clone() for n, p in params.items()}
     final = {n: p.clone() for n, p in params.items()}
-    f0 = outputs(params, base, x)                     # [k, Pmax] F(w0, x_mu)
-    f0_test = outputs(params, base, x_test)           # [k, Ptest]
+    ev = dict(chunk=eval_chunk, member_chunk=member_chunk)
+    f0, f0_test = outputs(params, base, x, **ev), outputs(params, base, x_test, **ev)
     gens = [torch.Generator().manual_seed(int(s)) for s in seeds_np]
     alpha_t = torch.tensor(alpha_np, dtype=x.dtype, device=device)
     lr_t = torch.tensor(lr_np, dtype=x.dtype, device=device)
@@ -134,10 +195,9 @@ def train_ensemble(models: list[nn.Module], x: torch.Tensor, y: torch.Tensor, x_
     steps_done, last_update = np.zeros(k, np.int64), np.full(k, -1, np.int64)
     checks, losses, unfit = [], [], []
     step = 0
-    bar = tqdm(total=max_steps, disable=not progress, desc=f"ensemble of {k}")
     while len(active) and step < max_steps:
         n_steps = min(check_every, max_steps - step)
-        idx = _batches([gens[i] for i in active], n_np[active], n_steps, batch_size).to(device)
+        idx = torch.stack([distinct_batches(gens[i], int(n_np[i]), n_steps, batch_size) for i in active]).to(device)
         a_idx = torch.as_tensor(active, device=device)
         lr_a, al_a, f0_a, y_b = lr_t[a_idx], alpha_t[a_idx], f0[a_idx], y[idx]
         moved = torch.zeros(len(active), n_steps, dtype=torch.bool, device=device)
@@ -148,24 +208,21 @@ def train_ensemble(models: list[nn.Module], x: torch.Tensor, y: torch.Tensor, x_
                 params[name] -= lr_a.view(-1, *[1] * (params[name].ndim - 1)) * g[name]
             moved[:, s] = loss != 0
         step += n_steps
-        bar.update(n_steps)
         any_move = moved.any(1).cpu().numpy()
         last_in_chunk = n_steps - 1 - moved.flip(1).int().argmax(1).cpu().numpy()
         last_update[active[any_move]] = step - n_steps + last_in_chunk[any_move]
-        z = al_a[:, None] * y[None, :] * (outputs(params, base, x) - f0_a)
+        z = al_a[:, None] * y[None, :] * (outputs(params, base, x, **ev) - f0_a)
         m = mask[a_idx]
         n_unfit = ((z < 1) & m).sum(1)
-        train_loss = (torch.relu(1 - z) * m).sum(1) / m.sum(1) / al_a ** 2
-        row_loss = np.full(k, np.nan)
+        train_loss = (torch.relu(1 - z) * m).sum(1) / m.sum(1)
+        row_loss, row_unfit = np.full(k, np.nan), np.full(k, np.nan)
         row_loss[active] = train_loss.cpu().numpy()
-        row_unfit = np.full(k, np.nan)
-        row_unfit[active] = (n_unfit.cpu().numpy() / n_np[active])
+        row_unfit[active] = n_unfit.cpu().numpy() / n_np[active]
         checks.append(step), losses.append(row_loss), unfit.append(row_unfit)
         diverged = ~torch.isfinite(train_loss).cpu().numpy()
         fitted = (n_unfit == 0).cpu().numpy() & ~diverged & stop_when_fitted
         leave = fitted | diverged | (step >= max_steps)
-        status[active[fitted]] = "fitted"
-        status[active[diverged]] = "diverged"
+        status[active[fitted]], status[active[diverged]] = "fitted", "diverged"
         steps_done[active[fitted]] = last_update[active[fitted]] + 1
         steps_done[active[~fitted & leave]] = step
         if leave.any():
@@ -174,13 +231,9 @@ def train_ensemble(models: list[nn.Module], x: torch.Tensor, y: torch.Tensor, x_
                 final[name][a_idx[~keep]] = params[name][~keep]
                 params[name] = params[name][keep]
             active = active[~leave]
-    bar.close()
-    fT = outputs(final, base, x_test) - f0_test
-    test_error = (torch.sign(alpha_t[:, None] * fT) != y_test[None, :]).double().mean(1).cpu().numpy()
-    layer = np.stack([((final[n] - init[n]).flatten(1).norm(dim=1) / init[n].flatten(1).norm(dim=1)).cpu().numpy()
-                      for n in final], axis=1)
-    total = np.sqrt(sum(((final[n] - init[n]) ** 2).flatten(1).sum(1) for n in final).cpu().numpy()
-                    / sum((init[n] ** 2).flatten(1).sum(1) for n in final).cpu().numpy())
+    fT = outputs(final, base, x_test, **ev) - f0_test
+    test_error = (torch.sign(fT) != y_test[None, :]).double().mean(1).cpu().numpy()
+    layer, total = _layer_changes(final, init)
     bad = status == "diverged"
     test_error[bad], total[bad], layer[bad] = np.nan, np.nan, np.nan
     return EnsembleResult(status=status.astype(str), steps=steps_done, time=steps_done * lr_np, test_error=test_error,

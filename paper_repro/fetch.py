@@ -216,3 +216,18 @@ def ensure_cifar(name: str, root: Path | None = None) -> Path:
 def fetch_all(names=("mnist", "fashion_mnist"), root: Path | None = None) -> dict[str, Path]:
     """Fetch the datasets the quick profile needs; returns their folders."""
     return {n: ensure_cifar(n, root) if n.startswith("cifar") else ensure_idx_dataset(n, root) for n in names}
+
+
+def dataset_present(name: str, root: Path | None = None) -> bool:
+    """Whether ``name`` is on disk under ``root`` and passes its checksum (nothing is downloaded)."""
+    root = Path(root) if root else default_root()
+    if name.startswith("cifar"):
+        cls = cifar_class(name)
+        probe = cls.__new__(cls)
+        probe.root = str(root)
+        return bool(probe._check_integrity())
+    try:
+        verify_files(raw_folder(name, root), SHA256[name])
+        return True
+    except (DataError, KeyError):
+        return False

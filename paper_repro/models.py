@@ -45,17 +45,25 @@ def mlp(in_dim: int, widths: list[int], out_dim: int, *, bias: bool = False, act
     return nn.Sequential(*layers)
 
 
-def alexnet_like(ch: int = 64, in_channels: int = 3, n_classes: int = 10, image_size: int = 32) -> nn.Sequential:
-    """AlexNet-like CNN of Simsekli et al. (2019): 5 conv layers of ``ch`` channels, classifier width ch*floor(1+log2 ch)."""
+def alexnet_like(ch: int = 64, in_channels: int = 3, n_classes: int = 10, image_size: int = 32,
+                 dropout: float = 0.5) -> nn.Sequential:
+    """The released AlexNet of Simsekli et al. (2019) (models.py of umutsimsekli/sgd_tail_index), same layer shapes.
+
+    conv 4x4/2 (pad 2), maxpool 3/2, conv 5x5 (pad 2), maxpool 3/2, three conv 3x3 (pad 1), maxpool 3/2, all with
+    ``ch`` channels; classifier Dropout, Linear(f, h), ReLU, Dropout, Linear(h, h), ReLU, Linear(h, classes) with
+    f = ch x side x side (side = 1 at 32 x 32 inputs) and h = f * floor(1 + log2 f), as the released code.
+    """
     check_positive("ch", ch, integer=True)
-    hidden = ch * int(1 + math.log2(ch))
-    conv = lambda i, o: [nn.Conv2d(i, o, 3, padding=1), nn.ReLU()]  # noqa: E731
-    layers = [*conv(in_channels, ch), nn.MaxPool2d(2), *conv(ch, ch), nn.MaxPool2d(2),
-              *conv(ch, ch), *conv(ch, ch), *conv(ch, ch), nn.MaxPool2d(2), nn.Flatten()]
-    side = image_size // 8
-    layers += [nn.Linear(ch * side * side, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
-               nn.Linear(hidden, n_classes)]
-    return nn.Sequential(*layers)
+    features = nn.Sequential(
+        nn.Conv2d(in_channels, ch, 4, stride=2, padding=2), nn.ReLU(), nn.MaxPool2d(3, 2),
+        nn.Conv2d(ch, ch, 5, padding=2), nn.ReLU(), nn.MaxPool2d(3, 2),
+        nn.Conv2d(ch, ch, 3, padding=1), nn.ReLU(), nn.Conv2d(ch, ch, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(ch, ch, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, 2), nn.Flatten())
+    with torch.no_grad():
+        flat = features(torch.zeros(1, in_channels, image_size, image_size)).shape[1]
+    hidden = flat * int(1 + math.log2(flat))
+    return nn.Sequential(*features, nn.Dropout(dropout), nn.Linear(flat, hidden), nn.ReLU(), nn.Dropout(dropout),
+                         nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, n_classes))
 
 
 def lenet(in_channels: int = 1, n_classes: int = 10, image_size: int = 28) -> nn.Sequential:
@@ -69,9 +77,13 @@ def lenet(in_channels: int = 1, n_classes: int = 10, image_size: int = 28) -> nn
 
 
 def vgg_small(widths: tuple[int, ...] = (64, 128, 256), n_classes: int = 10, in_channels: int = 3,
-              convs_per_stack: int = 3, image_size: int = 32) -> nn.Sequential:
-    """VGG-like CNN of Mori et al. (2022): stacks of 3x3 convs with max-pooling after each stack."""
+              convs_per_stack: int = 3, image_size: int = 32, init: str = "glorot") -> nn.Sequential:
+    """VGG-like CNN of Mori et al. (2022, Sec. 5.2): stacks of 3x3 convs, max-pooling after each, ``init`` weights.
+
+    The paper starts from the Glorot initialisation (zero biases); ``init="torch"`` keeps PyTorch's default.
+    """
     check_positive_all("widths", widths, integer=True)
+    check_choice("init", init, (*INITS, "torch"))
     layers: list[nn.Module] = []
     c = in_channels
     for w in widths:
@@ -81,6 +93,10 @@ def vgg_small(widths: tuple[int, ...] = (64, 128, 256), n_classes: int = 10, in_
         layers.append(nn.MaxPool2d(2))
     side = image_size // 2 ** len(widths)
     layers += [nn.Flatten(), nn.Linear(c * side * side, n_classes)]
+    if init != "torch":
+        for layer in layers:
+            if isinstance(layer, (nn.Conv2d, nn.Linear)):
+                _init_linear(layer, init)
     return nn.Sequential(*layers)
 
 

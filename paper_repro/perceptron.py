@@ -4,6 +4,10 @@ Data: x in R^d with x_1 of density rho(x_1) ∝ |x_1|^chi exp(-x_1^2/2) and x_2.
 Model f(w, x) = w . x / sqrt(d), w(0) = 0 (for a linear model the alpha scaling only rescales w, so alpha = 1).
 SGD: w <- w + (lr/B) sum_{mu in batch, y_mu f_mu < 1} y_mu x_mu / sqrt(d), a fresh batch of B i.i.d. uniform
 indices per step, temperature T = lr/B, training time t = steps * lr, stop when every margin y f >= 1.
+Released units (edm ``--arch linear --dataset depleted_sign``, random w0, loss hinge(alpha (F - F0))/alpha, dt = T B):
+u = alpha (w - w0) is this w at temperature alpha T, so T_paper = T / alpha, w_paper - w0 = w / alpha,
+t_paper = t / alpha (tests/test_perceptron.py pins it). Batches here are i.i.d.; the released code draws B distinct
+points (at B = 2 they differ only when the two indices coincide, probability 1/P).
 """
 from __future__ import annotations
 

@@ -1,7 +1,23 @@
-"""Run plans: what a profile will cost before it runs (runs, steps, FLOPs, peak memory, datasets, time)."""
+"""Run plans: what a profile will cost before it runs (runs, steps, FLOPs, peak memory, datasets, time).
+
+Each chapter package exports ``plan(cfg) -> list[SweepPlan]`` computed from its config's shapes;
+``python -m paper_repro plan [CHAPTER...] --profile paper`` prints them with a time estimate on two devices:
+this machine's CPU, at a float32 matrix-multiply rate measured when the plan is printed, and a GPU, at a rate
+stated as an assumption with its source (:data:`GPU_ASSUMPTION`) until one is measured. Both are *peak-rate*
+estimates: small models, data loading and Python overhead make real runs slower, so read them as lower bounds.
+"""
 from __future__ import annotations
 
 import dataclasses
+import functools
+import importlib
+import time
+from types import ModuleType
+
+CONTRACT = ("CHAPTER", "PRESETS", "shrink", "paper_paths", "plan", "datasets")
+# The GPU the estimates assume until a rate is measured on one: NVIDIA A100 (SXM), dense FP32 without tensor cores.
+GPU_ASSUMPTION = {"device": "NVIDIA A100 (SXM, 80 GB)", "flops": 19.5e12, "memory_bytes": 80e9,
+                  "source": "NVIDIA A100 Tensor Core GPU datasheet: peak FP32 19.5 TFLOP/s, 80 GB HBM2e"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -17,3 +33,155 @@ class SweepPlan:
     peak_bytes: int  # peak memory of one run (device memory on a GPU), from the shapes
     datasets: tuple[str, ...] = ()  # datasets the sweep reads (names accepted by paper_repro.fetch)
     note: str = ""  # how the numbers were derived / what dominates
+
+
+@dataclasses.dataclass(frozen=True)
+class ChapterPlan:
+    """A chapter's plan for one profile: its sweeps, the datasets it needs and which of them are on disk."""
+
+    chapter: str  # chapter name
+    profile: str  # smoke | quick | paper
+    sweeps: tuple[SweepPlan, ...]  # the chapter's plan(cfg)
+    datasets: tuple[str, ...]  # the chapter's datasets(cfg)
+    present: tuple[bool, ...]  # whether each dataset is on disk and verified
+    error: str = ""  # why there is no plan (chapter package not following the contract), "" otherwise
+
+    @property
+    def runs(self) -> int:
+        return sum(s.runs for s in self.sweeps)
+
+    @property
+    def flops(self) -> float:
+        return sum(s.flops for s in self.sweeps)
+
+    @property
+    def peak_bytes(self) -> int:
+        return max((s.peak_bytes for s in self.sweeps), default=0)
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        return tuple(d for d, ok in zip(self.datasets, self.present) if not ok)
+
+
+def chapter_package(chapter: str) -> ModuleType:
+    """``paper_repro.experiments.<chapter>``; ValueError when it does not export the plan contract."""
+    pkg = importlib.import_module(f"paper_repro.experiments.{chapter}")
+    lacking = [a for a in CONTRACT if not hasattr(pkg, a)]
+    if lacking:
+        raise ValueError(f"paper_repro.experiments.{chapter} does not export {', '.join(lacking)}")
+    return pkg
+
+
+def chapter_plan(chapter: str, profile: str = "paper") -> ChapterPlan:
+    """The plan of one chapter's ``profile`` preset (an error entry when the chapter cannot plan)."""
+    from .fetch import dataset_present
+
+    try:
+        pkg = chapter_package(chapter)
+        cfg = pkg.PRESETS[profile]
+        sweeps, names = tuple(pkg.plan(cfg)), tuple(pkg.datasets(cfg))
+    except (ImportError, ValueError, KeyError) as exc:
+        return ChapterPlan(chapter, profile, (), (), (), f"{type(exc).__name__}: {exc}")
+    return ChapterPlan(chapter, profile, sweeps, names, tuple(dataset_present(d) for d in names))
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_rate(n: int = 512, seconds: float = 0.3) -> float:
+    """Float32 matrix-multiply rate of this machine's CPU (FLOP/s, torch's current thread count), measured now."""
+    import torch
+
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b  # warm-up
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        a @ b
+        count += 1
+    return 2 * n ** 3 * count / (time.perf_counter() - start)
+
+
+def _threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
+def human_bytes(n: float) -> str:
+    """1.5 GB, 340 MB, 12 kB."""
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n:.0f} B"
+
+
+def human_time(seconds: float) -> str:
+    """42 s, 3.5 min, 2.1 h, 3.2 d, 4.7 y."""
+    for unit, size in (("y", 365 * 86400), ("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.3g} {unit}"
+    return f"{seconds:.2g} s"
+
+
+def _rows(plan: ChapterPlan, cpu: float) -> list[list[str]]:
+    gpu = GPU_ASSUMPTION["flops"]
+    rows = [[s.name, f"{s.runs:,}", f"{s.steps:,}", f"{s.params:,}", f"{s.flops:.3g}", human_bytes(s.peak_bytes),
+             human_time(s.flops / cpu), human_time(s.flops / gpu)] for s in plan.sweeps]
+    rows.append(["total", f"{plan.runs:,}", "", "", f"{plan.flops:.3g}", human_bytes(plan.peak_bytes),
+                 human_time(plan.flops / cpu), human_time(plan.flops / gpu)])
+    return rows
+
+
+HEAD = ["sweep", "runs", "steps/run", "params/model", "FLOPs", "peak memory/run", "CPU here", "GPU (assumed)"]
+
+
+def _datasets_line(plan: ChapterPlan) -> str:
+    return ", ".join(f"{d} ({'present' if ok else 'MISSING'})" for d, ok in zip(plan.datasets, plan.present)) or "none"
+
+
+def plan_text(chapters: list[str] | None = None, profile: str = "paper") -> tuple[str, list[str]]:
+    """The printed plan of ``chapters`` (default: all) and the datasets missing for it."""
+    from .runner import chapters as book_chapters, find_chapter
+
+    names = [find_chapter(c).name for c in chapters] if chapters else [c.name for c in book_chapters()]
+    cpu, gpu = cpu_rate(), GPU_ASSUMPTION
+    lines = [f"Plan of the {profile!r} profile. Estimated times are at peak rate (lower bounds): CPU here at a "
+             f"measured {cpu / 1e9:.1f} GFLOP/s (float32 matmul, {_threads()} threads); GPU assumed {gpu['device']} at "
+             f"{gpu['flops'] / 1e12:.1f} TFLOP/s ({gpu['source']}).", ""]
+    missing: list[str] = []
+    for name in names:
+        plan = chapter_plan(name, profile)
+        lines.append(f"== {name}")
+        if plan.error:
+            lines += [f"   no plan: {plan.error}", ""]
+            continue
+        rows = [HEAD] + _rows(plan, cpu)
+        widths = [max(len(r[i]) for r in rows) for i in range(len(HEAD))]
+        lines += ["   " + "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
+                  for r in rows]
+        lines += [f"   datasets: {_datasets_line(plan)}", ""]
+        missing += [d for d in plan.missing if d not in missing]
+    if missing:
+        lines.append(f"MISSING datasets: {', '.join(missing)}")
+    return "\n".join(lines), missing
+
+
+def plan_markdown(profile: str = "paper", chapters: list[str] | None = None) -> str:
+    """The plan as Markdown tables, one per chapter (for the "Running the book" page, generated at build time)."""
+    from .runner import chapters as book_chapters
+
+    names = chapters or [c.name for c in book_chapters()]
+    cpu, gpu = cpu_rate(), GPU_ASSUMPTION
+    out = [f"Computed from each chapter's `plan()` of its `{profile}` preset when this page was built. Times are "
+           f"peak-rate lower bounds: *GPU (assumed)* at {gpu['flops'] / 1e12:.1f} TFLOP/s, the {gpu['device']} "
+           f"({gpu['source']}); *CPU here* at {cpu / 1e9:.1f} GFLOP/s, a float32 matrix-multiply rate measured on "
+           "the machine that built this page.", ""]
+    for name in names:
+        plan = chapter_plan(name, profile)
+        out.append(f"**[{name}]({name})** — datasets: {_datasets_line(plan).replace('MISSING', 'not on this machine')}")
+        out.append("")
+        if plan.error:
+            out += [f"No plan: {plan.error}.", ""]
+            continue
+        out += ["| " + " | ".join(HEAD) + " |", "|---|" + "---:|" * (len(HEAD) - 1)]
+        out += ["| " + " | ".join(r) + " |" for r in _rows(plan, cpu)]
+        out.append("")
+    return "\n".join(out)

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from .display import progress as tqdm  # silent in batch runs (no bar saved in notebooks)
 
 from .config import check_positive
 from .noise import sample_sas, sas_levy_constant

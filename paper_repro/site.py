@@ -1,13 +1,17 @@
-"""The online book's extras: widget JavaScript served from the book, scorecard, execution report, downloads.
+"""The online book's extras: widget JavaScript served from the book, execution report, downloads, the repository
+link and Binder/Colab launch buttons, the files the published gh-pages branch needs (the scorecard is built by
+:mod:`paper_repro.scorecard`, re-exported here).
 
 Also a Sphinx extension (``sphinx: extra_extensions: [paper_repro.site]``) that loads the vendored widget
-JavaScript on every page instead of myst-nb's CDN links.
+JavaScript on every page instead of myst-nb's CDN links, the book's stylesheet (``book/_static/paper_repro.css``)
+and MathJax on every page, and fills the index's ``<!-- tally -->`` from the staged scorecard.
 """
 from __future__ import annotations
 
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -15,14 +19,14 @@ import tempfile
 from pathlib import Path
 
 from .fetch import default_root
+from .scorecard import (VERDICT_MARK, VERDICT_ORDER, figure_anchor, scorecard_markdown,  # noqa: F401 (re-exported)
+                        short_title, tally, tally_markdown)
 
 WIDGET_JS = {  # npm package -> file inside it, served as _static/<name>
     "requirejs@2.3.7": ("package/require.js", "require.js"),
     "@jupyter-widgets/html-manager@1.0.15": ("package/dist/embed-amd.js", "embed-amd.js"),
 }
 WIDGET_FONTS = ("1551f4f60c37af51121f.woff2", "7a3337626410ca2f4071.woff2", "d878b0a6a1144760244f.woff2")
-VERDICT_MARK = {"reproduced": "✅ reproduced", "partly": "🟡 partly", "not reproduced": "❌ not reproduced",
-                "not run": "⚪ not run in this profile"}
 
 
 FONT_DIRS = ("@jupyter-widgets", "@jupyter-widgets/html-manager/dist")  # where embed-amd.js looks for its fonts
@@ -134,6 +138,30 @@ MATHJAX2_SHIM = """(function () {
 })();"""
 
 
+BOOK_CSS = "paper_repro.css"  # book/_static/paper_repro.css: scorecard, outputs, explorers (desktop and phone)
+TALLY_MARKER = "<!-- tally -->"
+
+
+def _add_book_css(app, config) -> None:
+    """Serve book/_static (the book's own stylesheet) and load it on every page."""
+    static = Path(app.srcdir) / "book" / "_static"
+    if (static / BOOK_CSS).exists():
+        config.html_static_path = [*config.html_static_path, str(static)]
+        app.add_css_file(BOOK_CSS)
+
+
+def _fill_tally(app, docname, source) -> None:
+    """Replace ``<!-- tally -->`` in a page (the index) by the tally table of the staged scorecard page (the same
+    claims, profiles and links: both pages live in ``book/``)."""
+    if TALLY_MARKER not in source[0]:
+        return
+    scorecard = Path(app.srcdir) / "book" / "scorecard.md"
+    text = scorecard.read_text() if scorecard.exists() else ""
+    found = re.search(r'<div class="pr-scorecard pr-tally">.*?</div>\n', text, flags=re.S)
+    table = found.group(0) if found else "*No scorecard in this build.*\n"
+    source[0] = source[0].replace(TALLY_MARKER, table)
+
+
 def setup(app):
     """Sphinx extension: load the vendored require.js + embed-amd.js (once per page, last) when in _static."""
     def add_files(app_, config):
@@ -145,29 +173,11 @@ def setup(app):
                              **{"data-jupyter-widgets-cdn": "https://cdn.jsdelivr.net/npm/"})
 
     app.connect("config-inited", add_files)
+    app.connect("config-inited", _add_book_css)
+    app.set_html_assets_policy("always")  # MathJax on every page: the scorecard's raw-HTML tables carry math
+    app.connect("source-read", _fill_tally)
     app.connect("html-page-context", _dedupe_scripts, priority=10_000)  # after every other handler
     return {"parallel_read_safe": True, "parallel_write_safe": True}
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def scorecard_markdown(claims: dict[str, list[dict]], chapters: list[tuple[str, str]]) -> str:
-    """Markdown table: one row per saved claim, chapters without results marked as not run."""
-    lines = ["| chapter | claim | paper | ours | data | profile | verdict |", "|---|---|---|---|---|---|---|"]
-    for name, title in chapters:
-        rows = claims.get(name)
-        if not rows:
-            lines.append(f"| [{_cell(title)}]({name}) | (no results saved) | | | | | {VERDICT_MARK['not run']} |")
-            continue
-        for c in rows:
-            lines.append(f"| [{_cell(title)}]({name}) | {_cell(c['statement'])} | {_cell(c['paper_value'])} | "
-                         f"{_cell(c['ours'])} | {_cell(c['dataset'])} | {c['profile']} | "
-                         f"{VERDICT_MARK.get(c['verdict'], c['verdict'])} |")
-    counts = {v: sum(c["verdict"] == v for rows in claims.values() for c in rows) for v in VERDICT_MARK}
-    summary = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
-    return "\n".join(lines) + f"\n\nTotals: {summary or 'no claims saved yet'}.\n"
 
 
 def execution_report_markdown(rows: list[dict]) -> str:
@@ -193,6 +203,77 @@ def fill_placeholder(path: Path, marker: str, content: str) -> None:
     path.write_text(text.replace(tag, content))
 
 
+REPOSITORY_ENV = "PAPER_REPRO_REPOSITORY"  # overrides pyproject's [project.urls] Repository
+PAGES_BRANCH = "gh-pages"  # `make publish` pushes the built book here; its _sources/ hold the executed notebooks
+
+
+def repository_url(root: Path | None = None) -> str:
+    """The book's repository: ``$PAPER_REPRO_REPOSITORY``, else pyproject's ``[project.urls] Repository`` ("" if
+    neither)."""
+    if os.environ.get(REPOSITORY_ENV) is not None:
+        return os.environ[REPOSITORY_ENV].strip().rstrip("/")
+    import tomllib
+
+    from .results import REPO_ROOT
+
+    pyproject = Path(root or REPO_ROOT) / "pyproject.toml"
+    if not pyproject.exists():
+        return ""
+    urls = tomllib.loads(pyproject.read_text()).get("project", {}).get("urls", {})
+    return str(urls.get("Repository", "")).strip().rstrip("/")
+
+
+def github_slug(repository: str) -> str:
+    """``owner/name`` of a GitHub URL ("" for anything else)."""
+    if "github.com/" not in repository:
+        return ""
+    return repository.split("github.com/", 1)[1].strip("/").removesuffix(".git")
+
+
+def launch_config(repository: str) -> dict:
+    """Jupyter Book settings for the header's repository link and the Binder / Colab launch buttons.
+
+    The buttons open the executed notebook that `make publish` puts on the ``gh-pages`` branch
+    (``_sources/book/<chapter>.ipynb``); its first cell installs ``paper_repro`` where it is missing.
+    """
+    if not repository:
+        return {}
+    return {"repository": {"url": repository, "branch": PAGES_BRANCH, "path_to_book": "_sources"},
+            "html": {"use_repository_button": True},
+            "launch_buttons": {"binderhub_url": "https://mybinder.org", "colab_url": "https://colab.research.google.com",
+                               "notebook_interface": "classic"}}
+
+
+def colab_url(repository: str, name: str) -> str:
+    """Colab link to a chapter's executed notebook on the published ``gh-pages`` branch ("" without GitHub)."""
+    slug = github_slug(repository)
+    if not slug:
+        return ""
+    return f"https://colab.research.google.com/github/{slug}/blob/{PAGES_BRANCH}/_sources/book/{name}.ipynb"
+
+
+def install_cell_source(repository: str) -> str:
+    """The first code cell of every chapter (GUIDE contract 7): installs the package only where it is missing."""
+    return ("# On Colab or a bare kernel this installs the book's package; where it is installed it does nothing.\n"
+            "import importlib.util, subprocess, sys\n"
+            'if importlib.util.find_spec("paper_repro") is None:\n'
+            '    subprocess.run([sys.executable, "-m", "pip", "install", "-q",\n'
+            f'                    "paper_repro @ git+{repository}"], check=True)')
+
+
+def prepare_pages(html: Path | str, repository: str | None = None) -> list[Path]:
+    """Files the published ``gh-pages`` branch needs besides the book: ``.nojekyll`` (serve ``_static/``) and a
+    ``requirements.txt`` with which Binder's launch button installs the package for the executed notebooks."""
+    html = Path(html)
+    repository = repository if repository is not None else repository_url()
+    if not (html / "index.html").exists():
+        raise FileNotFoundError(f"no built book in {html} (run `make book` first)")
+    out = [html / ".nojekyll", html / "requirements.txt"]
+    out[0].write_text("")
+    out[1].write_text(f"paper_repro @ git+{repository}\n" if repository else "")
+    return out
+
+
 def add_download_cell(notebook: Path, name: str, repository: str | None) -> None:
     """Insert, below the title, links to download the executed .ipynb and the .py source (and open in Colab)."""
     import nbformat
@@ -200,10 +281,9 @@ def add_download_cell(notebook: Path, name: str, repository: str | None) -> None
     nb = nbformat.read(notebook, as_version=4)
     links = [f"{{download}}`notebook with outputs (.ipynb) <{name}.ipynb>`",
              f"{{download}}`source (.py, jupytext) <_py/{name}.py>`"]
-    colab = "to run it in Colab, download the .ipynb and use *File → Upload notebook*"
-    if repository and "github.com/" in repository:
-        slug = repository.split("github.com/", 1)[1].strip("/")
-        colab = f"[open the source in Colab](https://colab.research.google.com/github/{slug}/blob/main/book/{name}.py)"
+    colab = "to run it in Colab, download the .ipynb and use *File → Upload notebook* (its first cell installs the package)"
+    if repository and colab_url(repository, name):
+        colab = f"[open it in Colab]({colab_url(repository, name)})"
     cell = nbformat.v4.new_markdown_cell(f"**Download:** {' · '.join(links)} · {colab}.")
     cell.metadata["tags"] = ["paper-repro-downloads"]
     first_md = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"), -1)

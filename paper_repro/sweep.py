@@ -11,9 +11,8 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from tqdm.auto import tqdm
-
 from .config import check_choice
+from .display import progress as progress_bar
 from .results import atomic_write_bytes, to_jsonable
 
 EXECUTORS = ("inline", "local", "slurm")
@@ -33,7 +32,7 @@ class SweepOptions:
     """Where a chapter's sweeps run; filled from the chapter's papermill parameters / the CLI flags."""
 
     executor: str = "inline"  # inline (this process) | local (subprocesses) | slurm (cluster jobs)
-    workers: int = 2  # local subprocesses, or Slurm jobs the runs are split into
+    workers: int = 2  # local subprocesses the runs are split into (Slurm: array_parallelism jobs)
     slurm_partition: str = ""  # Slurm partition ("" = the cluster's default)
     gpus_per_node: int = 0  # GPUs requested per Slurm job
     timeout_min: int = 600  # time limit per job (minutes)
@@ -51,8 +50,9 @@ class SweepOptions:
     def run_kwargs(self) -> dict:
         """Keyword arguments for :func:`run_sweep` (executor, workers and the submitit parameters)."""
         kw: dict[str, Any] = {"executor": self.executor, "workers": self.workers}
-        if self.executor == "slurm":
-            kw.update(timeout_min=self.timeout_min, slurm_array_parallelism=self.array_parallelism)
+        if self.executor == "slurm":  # the runs are split into array_parallelism jobs, all running at once
+            kw.update(workers=self.array_parallelism, timeout_min=self.timeout_min,
+                      slurm_array_parallelism=self.array_parallelism)
             if self.slurm_partition:
                 kw["slurm_partition"] = self.slurm_partition
             if self.gpus_per_node:
@@ -147,7 +147,7 @@ def run_sweep(fn: Callable[[Any], dict], configs: Sequence[Any], out_dir: str | 
     todo = [c for c, k in zip(configs, keys) if k not in done]
     todo = list({config_key(fn, c): c for c in todo}.values())  # duplicates run once
     if executor == "inline":
-        new = [execute_one(fn, c, out_dir) for c in tqdm(todo, desc="sweep", disable=not progress, leave=False)]
+        new = [execute_one(fn, c, out_dir) for c in progress_bar(todo, desc="sweep", disable=not progress)]
     elif todo:
         new = _submit(fn, todo, out_dir, executor, workers, executor_kwargs)
     else:
@@ -160,7 +160,11 @@ def run_sweep(fn: Callable[[Any], dict], configs: Sequence[Any], out_dir: str | 
 
 
 def _submit(fn, todo, out_dir: Path, executor: str, workers: int, kwargs: dict) -> list[dict]:
-    """Split ``todo`` into ``workers`` chunks and run them as submitit jobs; wait for all."""
+    """Split ``todo`` into ``workers`` chunks and run them as submitit jobs; wait for all of them.
+
+    Every run writes its record as soon as it finishes, so a job that is cancelled, killed or times out loses only
+    its unfinished runs: SweepError (after every job ended) says so, and the next call resumes.
+    """
     import submitit
 
     folder = out_dir / "_submitit"
@@ -169,7 +173,55 @@ def _submit(fn, todo, out_dir: Path, executor: str, workers: int, kwargs: dict) 
     ex.update_parameters(timeout_min=kwargs.pop("timeout_min", 24 * 60), **kwargs)
     chunks = [todo[i::workers] for i in range(min(workers, len(todo)))]
     jobs = [ex.submit(_run_chunk, fn, chunk, str(out_dir)) for chunk in chunks]
-    return [record for job in jobs for record in job.result()]
+    ended = _wait(jobs, executor)
+    records, errors = [], []
+    for job in jobs:
+        if not ended[job.job_id]:
+            errors.append(f"job {job.job_id} ended without a result (cancelled, killed or out of time)")
+            continue
+        try:
+            records += job.result()
+        except Exception as exc:  # noqa: BLE001 - reported together below
+            errors.append(f"job {job.job_id}: {type(exc).__name__}: {str(exc).strip().splitlines()[-1][:300]}")
+    if errors:
+        raise SweepError(f"{len(errors)} of {len(jobs)} jobs did not finish ({errors[0]}); the runs they finished "
+                         f"are saved in {out_dir}: run again to resume")
+    return records
+
+
+def _slurm_live() -> set[str] | None:
+    """Ids of the Slurm jobs still pending, running or completing (None when squeue does not answer)."""
+    import subprocess
+
+    try:
+        proc = subprocess.run(["squeue", "-h", "-o", "%i"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return set(proc.stdout.split()) if proc.returncode == 0 else None
+
+
+def _wait(jobs, executor: str, poll: float = 1.0) -> dict[str, bool]:
+    """Wait until every job ended; {job id: whether it left a result}. Slurm jobs are followed with squeue
+    (sacct needs accounting storage, which many clusters and test set-ups lack): a job without a result that
+    squeue no longer lists twice in a row ended without one."""
+    ended: dict[str, bool] = {}
+    gone: dict[str, int] = {}
+    while len(ended) < len(jobs):
+        live = _slurm_live() if executor == "slurm" else None
+        for job in jobs:
+            if job.job_id in ended:
+                continue
+            if job.paths.result_pickle.exists():
+                ended[job.job_id] = True
+            elif executor != "slurm" and job.done():
+                ended[job.job_id] = job.paths.result_pickle.exists()
+            elif live is not None and job.job_id not in live:
+                gone[job.job_id] = gone.get(job.job_id, 0) + 1
+                if gone[job.job_id] >= 3:
+                    ended[job.job_id] = job.paths.result_pickle.exists()
+        if len(ended) < len(jobs):
+            time.sleep(poll)
+    return ended
 
 
 def load_sweep(out_dir: str | Path) -> list[dict]:

@@ -1,11 +1,19 @@
-"""Test data in the real formats: small CIFAR-10/100 pickle batches and a data root for paper-shaped tiny runs."""
+"""Test helpers: data in the real formats (small CIFAR-10/100 pickle batches, a data root for paper-shaped tiny
+runs) and a real single-node Slurm cluster (munged + slurmctld + slurmd) for the sweep tests."""
 from __future__ import annotations
 
 import hashlib
 import json
 import os
 import pickle
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -53,3 +61,160 @@ def tiny_data_root(root: str | Path, n_cifar: int = 64) -> dict[str, str]:
     for name in ("cifar10", "cifar100"):
         pins = write_cifar(root, name, n_cifar)
     return {"PAPER_REPRO_DATA": str(root), fetch.CIFAR_MD5_ENV: str(pins)}
+
+
+SLURM_PROGRAMS = ("munged", "slurmctld", "slurmd", "sbatch", "scancel", "squeue", "sinfo")
+SLURM_CONF = """\
+ClusterName=paperrepro
+SlurmctldHost={host}(127.0.0.1)
+SlurmctldPort={ctld_port}
+SlurmdPort={d_port}
+SlurmUser=root
+AuthType=auth/munge
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+MpiDefault=none
+ReturnToService=2
+KillWait=2
+StateSaveLocation={root}/state
+SlurmdSpoolDir={root}/spool
+SlurmctldPidFile={root}/slurmctld.pid
+SlurmdPidFile={root}/slurmd.pid
+SlurmctldLogFile={root}/slurmctld.log
+SlurmdLogFile={root}/slurmd.log
+NodeName={host} NodeAddr=127.0.0.1 CPUs={cpus} State=UNKNOWN
+PartitionName=debug Nodes={host} Default=YES MaxTime=INFINITE State=UP
+"""
+
+
+def slurm_unavailable() -> str:
+    """Why a local Slurm cluster cannot be started here ("" when it can): not root, or programs missing."""
+    if os.geteuid() != 0:
+        return "starting slurmctld/slurmd/munged needs root (CI runs as root)"
+    missing = [p for p in SLURM_PROGRAMS if shutil.which(p) is None and not Path("/usr/sbin", p).exists()]
+    if missing:
+        return f"Slurm/munge not installed (missing {', '.join(missing)}): apt-get install -y slurm-wlm munge"
+    return ""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _program(name: str) -> str:
+    return shutil.which(name) or str(Path("/usr/sbin", name))
+
+
+@contextmanager
+def slurm_cluster(root: str | Path, timeout: float = 60.0) -> Iterator[dict[str, str]]:
+    """A real single-node Slurm cluster for the duration of the ``with`` block; yields the environment to use.
+
+    Starts ``munged`` (as the munge user, unless one is already answering), ``slurmctld`` and ``slurmd`` in the
+    foreground from a ``slurm.conf`` written under ``root`` (one node: this host, every CPU, one partition, no
+    accounting), waits until the node is idle, sets ``$SLURM_CONF`` for the client commands (sbatch, scancel,
+    squeue, which submitit calls) and on exit stops the daemons it started, by their pids.
+    """
+    why = slurm_unavailable()
+    if why:
+        raise RuntimeError(why)
+    root = Path(root).resolve()
+    for sub in ("state", "spool"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    host = socket.gethostname().split(".")[0]
+    conf = root / "slurm.conf"
+    conf.write_text(SLURM_CONF.format(host=host, root=root, cpus=os.cpu_count() or 1, ctld_port=_free_port(),
+                                      d_port=_free_port()))
+    env = {**os.environ, "SLURM_CONF": str(conf)}
+    started: list[subprocess.Popen] = []
+    logs = []
+    try:
+        if subprocess.run(["munge", "-n"], capture_output=True).returncode != 0:
+            run_dir = Path("/run/munge")
+            run_dir.mkdir(parents=True, exist_ok=True)
+            shutil.chown(run_dir, "munge", "munge")
+            if not Path("/etc/munge/munge.key").exists():
+                subprocess.run([_program("mungekey"), "--create"], check=True)
+                shutil.chown("/etc/munge/munge.key", "munge", "munge")
+            log = open(root / "munged.out", "wb")
+            logs.append(log)
+            started.append(subprocess.Popen([_program("munged"), "--foreground"], user="munge", group="munge",
+                                            stdout=log, stderr=subprocess.STDOUT))
+            _wait(lambda: subprocess.run(["munge", "-n"], capture_output=True).returncode == 0, timeout, "munged")
+        for daemon in ("slurmctld", "slurmd"):
+            log = open(root / f"{daemon}.out", "wb")
+            logs.append(log)
+            started.append(subprocess.Popen([_program(daemon), "-D", "-f", str(conf)], env=env, stdout=log,
+                                            stderr=subprocess.STDOUT))
+        _wait(lambda: _node_idle(env), timeout, "the Slurm node", root)
+        saved = os.environ.get("SLURM_CONF")
+        os.environ["SLURM_CONF"] = str(conf)
+        try:
+            yield {"SLURM_CONF": str(conf)}
+        finally:
+            if saved is None:
+                os.environ.pop("SLURM_CONF", None)
+            else:
+                os.environ["SLURM_CONF"] = saved
+    finally:
+        if started:
+            _cancel_all(env)
+        for proc in reversed(started):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        for log in logs:
+            log.close()
+        _kill_leftovers(conf)
+
+
+def _cancel_all(env: dict, timeout: float = 30.0) -> None:
+    """Cancel every job of the (private) cluster and wait until squeue lists none, so no job step outlives slurmd."""
+    proc = subprocess.run(["squeue", "-h", "-o", "%i"], env=env, capture_output=True, text=True)
+    ids = proc.stdout.split() if proc.returncode == 0 else []
+    if ids:
+        subprocess.run(["scancel", *ids], env=env, capture_output=True)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        proc = subprocess.run(["squeue", "-h", "-o", "%i"], env=env, capture_output=True, text=True)
+        if proc.returncode != 0 or not proc.stdout.split():
+            return
+        time.sleep(0.5)
+
+
+def _kill_leftovers(conf: Path) -> None:
+    """SIGKILL, by pid, the processes still carrying this cluster's ``SLURM_CONF`` (job steps left by slurmd)."""
+    marker = f"SLURM_CONF={conf}".encode()
+    for proc_dir in Path("/proc").iterdir():
+        if not proc_dir.name.isdigit() or int(proc_dir.name) == os.getpid():
+            continue
+        try:
+            if marker in (proc_dir / "environ").read_bytes().split(b"\0"):
+                os.kill(int(proc_dir.name), signal.SIGKILL)
+        except (OSError, ProcessLookupError):
+            continue
+
+
+def _node_idle(env: dict) -> bool:
+    proc = subprocess.run(["sinfo", "-h", "-o", "%t"], env=env, capture_output=True, text=True)
+    return proc.returncode == 0 and proc.stdout.strip().startswith("idle")
+
+
+def _wait(ready, timeout: float, what: str, root: Path | None = None) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if ready():
+            return
+        time.sleep(0.3)
+    logs = "".join((root / f"{d}.log").read_text()[-800:] for d in ("slurmctld", "slurmd")
+                   if root and (root / f"{d}.log").exists())
+    raise RuntimeError(f"{what} did not come up within {timeout:.0f} s\n{logs}")

@@ -8,7 +8,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from .display import progress as tqdm  # silent in batch runs (no bar saved in notebooks)
 
 from .config import check_positive
 from .data import batch_indices

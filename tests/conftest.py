@@ -33,8 +33,9 @@ def smoke_site(smoke_output, tmp_path_factory):
     mp.setenv("PAPER_REPRO_OUTPUT", str(smoke_output))
     try:
         for ch in runner.chapters(REPO_ROOT):  # chapters not run yet in this session (e.g. -k selection)
-            if not (runner.notebooks_dir(smoke_output) / f"{ch.name}.ipynb").exists():
+            if not (runner.notebooks_dir(smoke_output, "smoke") / f"{ch.name}.ipynb").exists():
                 runner.run_chapter(ch, "smoke", "auto", out=smoke_output, progress=False)
-        return runner.build_book(REPO_ROOT, out=smoke_output, strict=True, dest=tmp_path_factory.mktemp("site"))
+        return runner.build_book(REPO_ROOT, out=smoke_output, strict=True, dest=tmp_path_factory.mktemp("site"),
+                                 profile="smoke")
     finally:
         mp.undo()

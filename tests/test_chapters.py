@@ -1,6 +1,8 @@
 """Every chapter in _toc.yml executed in the smoke profile, then a strict book build from those notebooks."""
 import json
 import re
+import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -11,11 +13,41 @@ from paper_repro.results import REPO_ROOT
 CHAPTERS = runner.chapters(REPO_ROOT)
 
 
-def test_every_toc_chapter_follows_the_rails():
-    for ch in CHAPTERS:
-        names = [p.name for p in ch.parameters()]
-        assert names[:2] == ["profile", "device"] or {"profile", "device"} <= set(names), ch.name
-        assert all(p.help for p in ch.parameters()), f"{ch.name}: every parameter needs a # comment"
+# The GUIDE's contract 1: the first parameters of every chapter, in this order, with these types and defaults.
+COMMON = (("profile", "str", "quick"), ("device", "str", "auto"), ("shrink", "bool", False),
+          ("executor", "str", "inline"), ("slurm_partition", "str", ""), ("gpus_per_node", "int", 0),
+          ("timeout_min", "int", 600), ("array_parallelism", "int", 16))
+TYPES = {"str": str, "int": int, "float": float, "bool": bool}
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.name for c in CHAPTERS])
+def test_parameters_cell_follows_the_contract(chapter):
+    params = chapter.parameters()
+    assert [(p.name, p.type, p.default) for p in params[:len(COMMON)]] == list(COMMON)
+    for p in params:
+        assert p.help, f"{p.name}: every parameter needs a # comment"
+        assert p.type, f"{p.name}: annotate it (name: type = value) so papermill can infer it"
+        base = re.fullmatch(r"Optional\[(\w+)\]", p.type)
+        assert p.type in TYPES or base, f"{p.name}: type {p.type!r} (str, int, float, bool or 'Optional[...]')"
+        if p.default is not None and p.type in TYPES:
+            assert type(p.default) is TYPES[p.type] or (p.type == "float" and type(p.default) is int), p.name
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.name for c in CHAPTERS])
+def test_papermill_help_lists_every_parameter(chapter, tmp_path):
+    """``papermill --help-notebook`` (the batch user's view) shows each parameter with its type, default and help."""
+    import jupytext
+
+    nb_path = tmp_path / f"{chapter.name}.ipynb"
+    jupytext.write(jupytext.read(chapter.path), nb_path)
+    proc = subprocess.run([sys.executable, "-m", "papermill", "--help-notebook", str(nb_path)], capture_output=True,
+                          text=True, timeout=120)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode == 0 and "Unable to parse" not in text, text
+    listed = dict(re.findall(r"^  (\w+): (.+?) \(default", proc.stdout, flags=re.M))
+    for p in chapter.parameters():
+        assert listed.get(p.name) == p.type, f"{p.name}: papermill infers {listed.get(p.name)!r}, expected {p.type!r}"
+        assert p.help in " ".join(proc.stdout.split()), f"{p.name}: help text not shown"
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.name for c in CHAPTERS])
@@ -40,10 +72,11 @@ def test_chapter_runs_in_smoke_profile(chapter, smoke_output, monkeypatch):
     assert 0 < nb.metadata["paper_repro"]["widget_state_bytes"] <= 5e6, "explore widget missing or too heavy"
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
-    figures = list((smoke_output / chapter.name / "figures").glob("*.png"))
+    results = runner.results_root(smoke_output, "smoke") / chapter.name
+    figures = list((results / "figures").glob("*.png"))
     assert figures, f"{chapter.name} saved no figure"
-    assert {f.stem for f in figures} == {f.stem for f in (smoke_output / chapter.name / "figures").glob("*.pdf")}
-    claims = json.loads((smoke_output / chapter.name / "claims.json").read_text())["claims"]
+    assert {f.stem for f in figures} == {f.stem for f in (results / "figures").glob("*.pdf")}
+    claims = json.loads((results / "claims.json").read_text())["claims"]
     assert claims and all(c["ours"] not in ("", None) for c in claims)
     glued = [o["metadata"]["scrapbook"]["name"] for c in nb.cells if c.cell_type == "code"
              for o in c.get("outputs", []) if "scrapbook" in o.get("metadata", {})]

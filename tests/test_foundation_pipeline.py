@@ -22,14 +22,21 @@ DEMO = textwrap.dedent('''\
     # # Demo chapter
 
     # %% tags=["parameters"]
-    profile = "quick"  # smoke | quick | paper
-    device = "auto"  # auto | cpu | cuda
-    lr = 0.1  # learning rate (> 0)
+    profile: str = "quick"  # smoke | quick | paper
+    device: str = "auto"  # auto | cpu | cuda
+    lr: float = 0.1  # learning rate (> 0)
+    crash: bool = False  # kill the kernel in the second cell (tests of interrupted runs)
+    note: "Optional[str]" = None  # free text stored with the result (None: none)
 
     # %%
+    import os
     from paper_repro.config import check_choice, check_positive, resolve_device
+    from paper_repro.results import save_json
     check_choice("profile", profile, ("smoke", "quick", "paper"))
     check_positive("lr", lr)
+    save_json("demo", "result", {"lr": lr, "profile": profile, "note": note})
+    if crash:
+        os.kill(os.getpid(), 9)
     dev = resolve_device(device)
     import matplotlib.pyplot as plt
     from paper_repro.plotting import save_figure
@@ -78,8 +85,11 @@ def test_parameters_are_listed_with_meaning(demo_root):
     (chapter,) = runner.chapters(demo_root)
     params = {p.name: p for p in chapter.parameters()}
     assert chapter.title == "Demo chapter"
-    assert params["lr"].default == 0.1 and params["lr"].help == "learning rate (> 0)"
+    assert params["lr"].default == 0.1 and params["lr"].help == "learning rate (> 0)" and params["lr"].type == "float"
     assert params["profile"].help == "smoke | quick | paper"
+    assert params["note"].default is None and params["note"].type == "Optional[str]"
+    old_style = runner.parse_parameters('# %% tags=["parameters"]\nsteps = None  # steps (None = preset)\n')
+    assert old_style == [runner.Parameter("steps", None, "steps (None = preset)", "")]
 
 
 def test_run_and_strict_build(demo_root, tmp_path):
@@ -90,7 +100,9 @@ def test_run_and_strict_build(demo_root, tmp_path):
     meta = nb.metadata["paper_repro"]
     assert meta["profile"] == "smoke" and meta["device"] == "cpu" and meta["seconds"] > 0
     assert "lr = 0.5 on cpu" in "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
-    assert (out / "demo" / "figures" / "line.png").exists() and (out / "demo" / "figures" / "line.pdf").exists()
+    assert nb_path == out / "notebooks" / "smoke" / "demo.ipynb"
+    figures = runner.results_root(out, "smoke") / "demo" / "figures"
+    assert (figures / "line.png").exists() and (figures / "line.pdf").exists()
     assert not (demo_root / "book" / "demo.ipynb").exists()  # executed notebooks stay out of book/
     html = runner.build_book(demo_root, out=out, strict=True, dest=tmp_path / "site")
     page = (html / "book" / "demo.html").read_text()
@@ -104,8 +116,10 @@ def test_bad_parameters_fail_before_compute(demo_root, tmp_path):
         runner.run_chapter(chapter, "smoke", "cpu", {"lr_typo": 1}, out=tmp_path, progress=False)
     with pytest.raises(ConfigError, match="profile"):
         runner.run_chapter(chapter, "huge", "cpu", out=tmp_path, progress=False)
-    with pytest.raises(papermill.PapermillExecutionError, match="lr=-1"):
+    with pytest.raises(runner.ChapterFailed, match="lr=-1") as failed:
         runner.run_chapter(chapter, "smoke", "cpu", {"lr": -1}, out=tmp_path, progress=False)
+    assert isinstance(failed.value.__cause__, papermill.PapermillExecutionError)
+    assert failed.value.notebook == tmp_path / "notebooks" / "smoke" / "demo.failed.ipynb"
 
 
 def test_build_refuses_to_execute_missing_notebooks(demo_root, tmp_path):

@@ -114,3 +114,23 @@ def test_killed_local_sweep_resumes_without_losing_runs(tmp_path):
     for i in finished:  # runs finished before the kill were not run again
         assert calls.count(str(int(i))) == 1
     assert len(list(runs.glob("*.json"))) == 8
+
+
+def dies_on_three(cfg: Cfg) -> dict:
+    """A run whose worker process dies (as if killed) for lr == 3; the others finish."""
+    if cfg.lr == 3:
+        os._exit(1)
+    return {"loss": cfg.lr}
+
+
+def test_a_job_that_dies_loses_only_its_unfinished_runs(tmp_path, monkeypatch):
+    import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers cannot import this test module
+    configs = [Cfg(1), Cfg(2), Cfg(3), Cfg(4)]  # 2 local jobs: [1, 3] and [2, 4]
+    with pytest.raises(sweep.SweepError, match="1 of 2 jobs did not finish.*run again to resume"):
+        sweep.run_sweep(dies_on_three, configs, tmp_path, executor="local", workers=2, progress=False)
+    assert {r["metrics"]["loss"] for r in sweep.load_sweep(tmp_path)} == {1, 2, 4}  # every job waited for
+    opts = sweep.SweepOptions(executor="slurm", array_parallelism=8, slurm_partition="gpu", gpus_per_node=1)
+    assert opts.run_kwargs() == {"executor": "slurm", "workers": 8, "timeout_min": 600, "slurm_array_parallelism": 8,
+                                 "slurm_partition": "gpu", "gpus_per_node": 1}

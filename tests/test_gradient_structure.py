@@ -7,15 +7,19 @@ import torch
 
 from paper_repro.config import ConfigError
 from paper_repro.experiments import gradient_structure as gs
-from paper_repro.experiments import gradient_structure_report as gsr
-from paper_repro.experiments import gradient_structure_subspace as gsub
-from paper_repro.experiments import gradient_structure_synthetic as gss
-from paper_repro.gradients import gram
+from paper_repro.experiments.gradient_structure import claims as gsc
+from paper_repro.experiments.gradient_structure import reading as gsr
+from paper_repro.experiments.gradient_structure import recipe as grec
+from paper_repro.experiments.gradient_structure import run as grun
+from paper_repro.experiments.gradient_structure import spectrum as gspec
+from paper_repro.experiments.gradient_structure import subspace as gsub
+from paper_repro.experiments.gradient_structure import synthetic as gss
+from paper_repro.gradients import gram, per_sample_grads
 
 
-@pytest.mark.parametrize("bad", [{"datasets": ("svhn",)}, {"models": ("resnet",)}, {"top_k": 5000},
+@pytest.mark.parametrize("bad", [{"datasets": ("svhn",)}, {"models": ("resnet",)}, {"n_spectrum": 5000},
                                  {"stages": (0.0, 1.5)}, {"lr": 0.0}, {"device": "tpu"}, {"n_batches": 0},
-                                 {"test_batch_sizes": (16, 4000)}])
+                                 {"test_batch_sizes": (16, 4000)}, {"spectrum_stages": (0.3,)}])
 def test_config_rejects_bad_values(bad):
     with pytest.raises(ConfigError):
         gs.make_config("smoke", **bad)
@@ -30,8 +34,8 @@ def test_profiles_validate_and_unknown_profile_fails():
 
 def test_minibatch_means_match_naive_loop():
     values = torch.randn(50, 3, dtype=torch.float64)
-    got = gs.minibatch_means(values, batch_size=7, n_batches=20, seed=3)
-    idx = gs.batch_indices(50, 7, 20, seed=3)
+    got = gspec.minibatch_means(values, batch_size=7, n_batches=20, seed=3)
+    idx = gspec.batch_indices(50, 7, 20, seed=3)
     naive = torch.stack([values[i].mean(0) for i in idx])
     torch.testing.assert_close(got, naive)
 
@@ -39,8 +43,8 @@ def test_minibatch_means_match_naive_loop():
 def test_minibatch_spectrum_matches_explicit_covariance():
     g = torch.randn(40, 15, dtype=torch.float64) * torch.arange(1, 16) ** -1.0
     k = g @ g.T
-    got = gs.minibatch_spectrum(k, batch_size=5, n_batches=12, seed=1)
-    idx = gs.batch_indices(40, 5, 12, seed=1)
+    got = gspec.minibatch_spectrum(k, batch_size=5, n_batches=12, seed=1)
+    idx = gspec.batch_indices(40, 5, 12, seed=1)
     mb = torch.stack([g[i].mean(0) for i in idx])
     mb = mb - mb.mean(0)
     ref = torch.linalg.eigvalsh(mb.T @ mb / 12).flip(0)
@@ -51,10 +55,10 @@ def test_pass_fraction_separates_gaussian_from_pareto_columns():
     rng = np.random.default_rng(0)
     gauss = torch.tensor(rng.standard_normal((5000, 20)))
     pareto = torch.tensor((1 - rng.random((5000, 20))) ** (-1 / 1.5))
-    assert gs.pass_fraction(gauss, 0.2)[0] <= 0.1
-    assert gs.pass_fraction(pareto, 0.2)[0] >= 0.8
+    assert grun.pass_fraction(gauss, 0.2)[0] <= 0.1
+    assert grun.pass_fraction(pareto, 0.2)[0] >= 0.8
     dead = torch.zeros(100, 2, dtype=torch.float64)  # untestable columns are skipped
-    assert np.isnan(gs.pass_fraction(dead, 0.2)[0])
+    assert np.isnan(grun.pass_fraction(dead, 0.2)[0])
 
 
 def test_mechanism_recovers_one_plus_two_over_s():
@@ -66,31 +70,6 @@ def test_mechanism_recovers_one_plus_two_over_s():
 def test_free_rule_accepts_gaussians_fixed_tail_does_not():
     acc = gss.acceptance_rates("gaussian", (5000,), n_rep=10, seed=0, max_candidates=300)
     assert acc.rates["free"][0] >= 0.7 and acc.rates["top20"][0] <= 0.1
-
-
-def test_analyze_checkpoint_on_a_tiny_model():
-    cfg = gs.make_config("smoke", models=("fcn",), fcn_widths=(8,), n_train=300, n_spectrum=120, top_k=60,
-                         n_batches=200, n_coords=12, test_batch_sizes=(4, 16), device="cpu")
-    torch.manual_seed(0)
-    data = types.SimpleNamespace(x=torch.rand(300, 1, 28, 28), y=torch.randint(0, 10, (300,)))
-    model = gs.build_model("fcn", cfg)
-    c = gs.analyze_checkpoint(model, data, cfg, step=0, dataset="mnist", name="fcn")
-    assert c.dim_grad_top.n_tail == 60 and len(c.iter_pass_grad) == 2 and len(c.minibatch_s) == 2
-    assert len(c.arrays["eigenvalues"]) == 120 and np.all(np.diff(c.arrays["eigenvalues"]) <= 1e-12)
-    assert c.spec_fit.n_tail == 60 and c.row()["setting"] == "mnist/fcn@0"
-    assert c.subspace.ks == (1, 2, 5, 10, 20, 50) and all(0 <= v <= 1 for v in c.subspace.sin_theta)
-    assert all(s <= b + 1e-9 for s, b in zip(c.subspace.sin_theta, c.subspace.dk_bound)) and "sub_sin_k1" in c.row()
-
-
-def test_iteration_verdict_accounts_for_test_power():
-    assert gsr._iter_verdict(0.05, 0.04) == "reproduced"
-    assert gsr._iter_verdict(0.85, 0.9) == "partly"  # the test cannot tell Gaussians apart at this n
-    assert gsr._iter_verdict(0.9, 0.05) == "not reproduced"
-
-
-def test_table_formats_rows():
-    out = gsr.table([{"a": 1.23456, "b": "x"}, {"a": 2.0, "b": "yy"}])
-    assert out.splitlines()[0].split() == ["a", "b"] and "1.23" in out
 
 
 def _spiked_rows(n, p, spikes, seed):
@@ -141,21 +120,108 @@ def test_subspace_large_gap_gives_stable_top_direction_and_split_gram_route_agre
     np.testing.assert_allclose([via_gram.e_op, via_gram.e_fro], [direct.e_op, direct.e_fro], rtol=1e-8)
 
 
-def test_reading_helpers_compute_the_quoted_values():
-    assert gsr._span([3.0, float("nan"), 1.234]) == "1.23–3.00" and gsr._span([2, 2], "d") == "2"
-    assert gsr._span([float("nan")]) == "n/a"
-    acc = gss.AcceptanceResult("gaussian", (300, 3000), {"free": (0.9, 1.0), "top20": (0.8, 0.0)})
-    mech = gss.MechanismResult(s=(0.5, 1.0), beta_fit=(5.2, 3.05), beta_predicted=(5.0, 3.0), iter_pass=(0.0, 0.02),
-                               n_coords=10)
-    got = gsr.synthetic_reading(acc, mech)
-    assert got["accept_free_n_max"] == 1.0 and got["accept_top20_n_min"] == 0.8 and got["accept_n_max"] == 3000
-    assert got["mech_s"] == 1.0 and got["mech_beta_fit"] == 3.05 and got["mech_iter_pass"] == 0.02
-
-
 def test_mechanism_reading_counts_checkpoints_within_tolerance():
     ns = types.SimpleNamespace
-    cps = [ns(label=f"c{i}", dim_noise=ns(beta=b), var_fit=ns(beta=v)) for i, (b, v) in
+    cps = [ns(label=f"c{i}", noise_free=ns(beta=b), var_fit=ns(beta=v)) for i, (b, v) in
            enumerate([(3.0, 2.05), (3.0, 2.5), (4.0, 2.0)])]  # gaps 0.1, 1.0, 1.0
     got = gsr.mechanism_reading(ns(checkpoints=cps))
-    assert got["mech_real_close"] == "c0" and got["mech_real_frac"] == 1 / 3 and got["mech_real_gap"] == 1.0
-    assert got["mech_real_word"] == "accounts for part of"
+    assert got["mech_real_frac"] == pytest.approx(1 / 3) and got["mech_real_gap"] == 1.0
+
+
+def test_majority_verdict_respects_uncertainty():
+    assert gsc.majority_verdict(0.9, 0.05) == "reproduced"
+    assert gsc.majority_verdict(0.6, 0.1) == "inconclusive"  # interval contains 1/2
+    assert gsc.majority_verdict(0.1, 0.05) == "not reproduced"
+    p, se, n = gsc.rate([1, 1, 0, 1])
+    assert (p, n) == (0.75, 4) and se == pytest.approx(np.sqrt(0.75 * 0.25 / 4))
+
+
+def test_per_pixel_normalisation_and_schedule():
+    x = torch.rand(50, 1, 4, 4) * torch.linspace(0.1, 3, 16).reshape(1, 1, 4, 4)
+    data = grec.Dataset(x=x, y=torch.zeros(50, dtype=torch.long), name="mnist", classes=10)
+    z = grec.normalise_per_pixel(data).x
+    torch.testing.assert_close(z.mean(0), torch.zeros(1, 4, 4), atol=1e-5, rtol=0)
+    torch.testing.assert_close(z.std(0), torch.ones(1, 4, 4), atol=1e-4, rtol=0)
+    lrs = [grec.lr_at(t, 100, 0.1) for t in (0, 39, 40, 79, 80, 99)]
+    np.testing.assert_allclose(lrs, [0.1, 0.1, 0.01, 0.01, 0.001, 0.001])
+
+
+def test_training_uses_momentum_weight_decay_and_visits_every_stage():
+    cfg = gs.make_config("smoke", n_train=256, n_spectrum=200, epochs=2, stages=(0.0, 0.5, 1.0), spectrum_stages=(0.0,))
+    data = grec.Dataset(x=torch.randn(256, 1, 28, 28), y=torch.randint(0, 10, (256,)), name="mnist", classes=10)
+    model = grec.build_model("fcn", data, (8,))
+    seen = []
+    out = grec.train_with_checkpoints(model, data, cfg, 128, lambda step, m: seen.append((step, m.training)))
+    assert seen == [(0, False), (2, False), (4, False)] and out["steps"] == 4 and not out["diverged"]
+    # one step by hand: momentum buffer starts at the gradient plus weight decay, lr 0.1 before the first milestone
+    torch.manual_seed(0)
+    a, b = grec.build_model("fcn", data, (8,)), grec.build_model("fcn", data, (8,))
+    cfg1 = gs.make_config("smoke", n_train=256, n_spectrum=200, epochs=1, stages=(1.0,), spectrum_stages=(1.0,), milestones=(1.0,))
+    grec.train_with_checkpoints(a, data, cfg1, 256, lambda *_: None)
+    loss = torch.nn.functional.cross_entropy(b(data.x), data.y)
+    grads = torch.autograd.grad(loss, list(b.parameters()))
+    for pa, pb, g in zip(a.parameters(), b.parameters(), grads):
+        torch.testing.assert_close(pa.detach(), pb.detach() - 0.1 * (g + 5e-4 * pb.detach()), atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["fcn", "lenet", "resnet18"])
+def test_gram_by_blocks_equals_dense_per_sample_gram(name):
+    data = grec.Dataset(x=torch.randn(12, 3, 32, 32), y=torch.randint(0, 10, (12,)), name="cifar10", classes=10)
+    model = grec.build_model(name, data, (16, 8), resnet_width=2).eval()
+    g = per_sample_grads(model, torch.nn.functional.cross_entropy, data.x, data.y)
+    budget = 4 * 12 * 700  # blocks of at most 700 parameters: several tensors split, several grouped
+    coords = torch.tensor([0, 5, g.shape[1] - 1, g.shape[1] // 2])
+    parts = gspec.gram_by_blocks(model, data.x, data.y, budget, coords)
+    assert len(gspec.param_blocks(model, 12, budget)) > 3
+    torch.testing.assert_close(parts.k.double(), (g @ g.T).double(), rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(parts.var, g.double().var(0, unbiased=False), rtol=1e-4, atol=1e-8)
+    torch.testing.assert_close(parts.coords, g[:, coords.sort()[0]].double(), rtol=1e-5, atol=1e-7)
+    ev = gspec.centred_eigenvalues(parts.k)
+    gc = (g - g.mean(0)).double()
+    ref = (torch.linalg.svdvals(gc) ** 2 / 12)[:11].numpy()  # eigenvalues of the P x P covariance gc^T gc / n
+    np.testing.assert_allclose(ev[:11], ref, rtol=1e-3, atol=1e-6 * ref[0])
+
+
+def test_resolved_spectrum_fit_recovers_s_and_scans_past_n_over_10():
+    ev = np.arange(1, 2001) ** -1.5
+    fit = gspec.fit_resolved_spectrum(ev, n=2000)
+    assert fit.k_max == 200 and fit.ks[:3] == (50, 100, 200) and max(fit.ks) > 200
+    assert abs(fit.s - 1.5) < 0.15 and fit.s_spread < 0.2 and fit.fit.n_tail == 200
+
+
+def test_finite_sample_spectrum_is_stable_within_the_resolved_range():
+    """A true power law lambda_k ~ k^-1 sampled with n << P: within k <= n/10 the fitted s barely moves with k."""
+    rng = np.random.default_rng(0)
+    p, n = 3000, 600
+    x = rng.standard_normal((n, p)) * np.arange(1, p + 1) ** -0.5
+    ev = np.sort(np.linalg.eigvalsh(x @ x.T / n))[::-1]  # non-zero spectrum of the n-sample covariance
+    fit = gspec.fit_resolved_spectrum(ev, n=n)
+    assert abs(fit.s - 1.0) < 0.25 and fit.s_spread < 0.1
+
+
+def test_shrink_keeps_the_grid_and_paper_paths_cover_cifar_resnet_and_batch_sweep():
+    paper = gs.make_config("paper")
+    tiny = gs.shrink(paper)
+    assert gs.settings(tiny) == gs.settings(paper) and tiny.stages == paper.stages
+    paths = gs.paper_paths(paper)
+    assert ("resnet18", "cifar10", "spectrum") in paths and ("lenet", "cifar100", "dimension_wise") in paths
+    assert ("lenet", "mnist", "spectrum@B1024") in paths and ("fcn", "fashion_mnist", "iteration_wise") in paths
+    assert gs.datasets(paper) == ("mnist", "fashion_mnist", "cifar10", "cifar100")
+    plans = gs.plan(paper)
+    assert {p.name for p in plans} == {"LeNet / FCN", "ResNet18", "batch-size sweep"}
+    assert all(p.flops > 0 and p.peak_bytes > 0 for p in plans)
+    assert next(p for p in plans if p.name == "ResNet18").params > 11_000_000
+
+
+def test_paper_paths_run_at_tiny_size_on_cifar_with_resnet(tmp_path, monkeypatch):
+    from paper_repro.testing import tiny_data_root
+
+    for k, v in tiny_data_root(tmp_path / "data").items():
+        monkeypatch.setenv(k, v)
+    cfg = gs.shrink(gs.make_config("paper", device="cpu"))
+    for d, m, b in [("cifar10", "resnet18", 128), ("cifar100", "lenet", 128)]:
+        rec = grun.run_setting(grun.RunSpec(cfg, d, m, b))
+        cps = [grun.checkpoint_from_record(c) for c in rec["checkpoints"]]
+        assert [c.step for c in cps] == rec["stage_steps"] and len(cps) == len(cfg.stages)
+        assert all(c.spectrum is not None for c in cps) and cps[-1].spectrum.k_max == 30
+        assert all(0 <= c.dim_pass_rate <= 1 for c in cps)

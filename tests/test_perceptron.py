@@ -57,3 +57,23 @@ def test_generalisation_error_limits():
     assert generalization_error(0.0, 1.0, 1.0)[0] == pytest.approx(0.5)
     # Gaussian x1 (chi = 0): error = angle / pi
     assert generalization_error(1.0, 1.0, 0.0)[0] == pytest.approx(0.25, abs=3e-3)
+
+
+def test_released_linear_model_is_the_simulated_perceptron_in_paper_units():
+    """edm linear_model by hand: F = w.x/sqrt(d), w0 ~ N(0,1), loss hinge(alpha (F - F0))/alpha, dt = T B (h = 1).
+
+    u = alpha (w - w0) follows our perceptron at temperature alpha T on the same batches (the chapter's mapping).
+    """
+    data = sample_data(40, 5, 1.0, seed=2)
+    alpha, T, B, steps = 2.0 ** 15, 2.0 ** -12, 2, 300
+    w0 = np.random.default_rng(9).standard_normal(5)
+    w, rng = w0.copy(), np.random.default_rng(4)
+    for _ in range(steps):
+        i = rng.integers(40, size=B)
+        z = alpha * data.y[i] * (data.x[i] @ (w - w0)) / np.sqrt(5)
+        grad = -(data.y[i, None] * data.x[i] * (z < 1)[:, None]).mean(0) / np.sqrt(5)  # d/dw hinge(alpha F)/alpha
+        w = w - T * B * grad
+    ours = train_steps(data, alpha * T, B, max_steps=steps, seed=4)
+    # (when ours stops early, the released loop's later steps have no unfitted point and leave w unchanged)
+    np.testing.assert_allclose(alpha * (w - w0), ours.w, rtol=1e-9, atol=1e-9)
+    assert np.linalg.norm(ours.w) > 0

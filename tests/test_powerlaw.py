@@ -113,3 +113,14 @@ def test_validation_errors():
         fit_power_law(pareto(100, 2.0), xmin=1.0, n_tail=10)
     with pytest.raises(ValueError):
         fit_power_law([1.0, -1.0, 0.0])
+
+
+def test_bootstrap_with_fixed_tail_size_draws_exactly_that_many_tail_values(monkeypatch):
+    import paper_repro.estimators.powerlaw as pl
+
+    x = np.abs(np.random.default_rng(13).standard_normal(500))
+    fit = fit_power_law(x, n_tail=100)
+    seen, real_fit = [], pl.fit_power_law
+    monkeypatch.setattr(pl, "fit_power_law", lambda v, **kw: seen.append(np.asarray(v)) or real_fit(v, **kw))
+    pl.bootstrap_pvalue(x, n_boot=20, seed=0, fit=fit, n_tail=100)
+    assert len(seen) == 20 and all(len(s) == 500 and np.sum(s >= fit.xmin) == 100 for s in seen)

@@ -1,32 +1,83 @@
-"""SGD-regimes chapter pieces: config validation, exponent fits, T_c(P) and T_opt(alpha) recovery, verdicts."""
+"""Chapter 2 pieces: config, the released units (and the earlier chapter's, converted), estimators, MNAS, contracts."""
+import math
+
 import numpy as np
 import pytest
 import torch
 
 from paper_repro.config import ConfigError
+from paper_repro.ensemble import distinct_batches, mlp, outputs, stack, train_ensemble
 from paper_repro.experiments import sgd_regimes as sr
-from paper_repro.experiments import sgd_regimes_analysis as an
-from paper_repro.experiments import sgd_regimes_reading as rd
-from paper_repro.experiments.sgd_regimes_cnn import mnasnet_like
+from paper_repro.experiments.sgd_regimes import analysis as an
+from paper_repro.experiments.sgd_regimes.claims import chapter_claims
+from paper_repro.experiments.sgd_regimes.mnas import largest_activation, mnas
+from paper_repro.experiments.sgd_regimes.run import EnsembleJob, run_job
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
 
 
 @pytest.mark.parametrize("bad, match", [
-    (dict(dataset="svhn"), "dataset"), (dict(width=0), "width"), (dict(lazy_P=()), "lazy_P"),
-    (dict(perc_chis=(-1.0,)), "perc_chis"), (dict(dtype="float16"), "dtype"), (dict(executor="ray"), "executor"),
-    (dict(phase_temperatures=(0.1, -1.0)), "phase_temperatures"), (dict(device="tpu"), "device"),
+    (dict(width=0), "width"), (dict(lazy_P=()), "lazy_P"), (dict(perc_chis=(-1.0,)), "perc_chis"),
+    (dict(dtype="float16"), "dtype"), (dict(phase_T=(0.1, -1.0)), "phase_T"), (dict(device="tpu"), "device"),
+    (dict(lazy_datasets=("svhn",)), "dataset"),
 ])
 def test_config_rejects_bad_values(bad, match):
     with pytest.raises(ConfigError, match=match):
         sr.make_config("smoke", **bad)
 
 
-def test_presets_and_profile_validation():
-    for profile in ("smoke", "quick", "paper"):
-        assert sr.make_config(profile).profile == profile
-    assert sr.make_config("quick", seeds=3).seeds == 3
-    assert max(sr.make_config("quick").lazy_P) <= 2048
-    with pytest.raises(ConfigError, match="profile"):
-        sr.make_config("huge")
+def test_paper_preset_uses_the_released_grids():
+    p = sr.PRESETS["paper"]
+    assert p.lazy_P == (1024, 2048, 4096, 8192, 16384) and p.seeds == 5 and p.batch_size == 16
+    assert p.lazy_T == tuple(2.0 ** i for i in range(-13, 3)) and p.mnas_T == tuple(2.0 ** i for i in range(-20, 1))
+    assert p.phase_alphas == tuple(2.0 ** i for i in range(-14, 12))
+    np.testing.assert_allclose(np.array(p.phase_T) * 16 * 128, 2.0 ** np.arange(-15, 16))  # released dt grid
+    assert p.lazy_alpha == 32768 and p.width == 128 and p.depth == 5 and p.mnas_width == 64
+    q = sr.PRESETS["quick"]
+    assert min(q.lazy_T) <= 2.0 ** -13 and q.seeds >= 3 and q.n_test >= 10_000
+
+
+def _old_step_rule(ws, x, y, a, T_old, steps_idx, L):
+    """Earlier chapter: readout / sqrt(h), plain ReLU, loss relu(1 - a y dF)/a^2, lr = T_old B (by hand)."""
+    ws = [w.clone().requires_grad_(True) for w in ws]
+
+    def f(v):
+        for w in ws[:-1]:
+            v = torch.relu(v @ w.T / math.sqrt(v.shape[1]))
+        return (v @ ws[-1].T / math.sqrt(v.shape[1]))[:, 0]
+    f0 = f(x).detach()
+    for i in steps_idx:
+        loss = (torch.relu(1 - a * y[i] * (f(x[i]) - f0[i])) / a ** 2).mean()
+        g = torch.autograd.grad(loss, ws)
+        with torch.no_grad():
+            for w, gi in zip(ws, g):
+                w -= T_old * len(i) * gi
+    return [w.detach() for w in ws]
+
+
+def test_earlier_units_are_the_released_dynamics_with_converted_alpha_and_T():
+    """The issue's finding: alpha = 2a and T = T_old / (64 a) at L = 5, h = 128 (here the general formula)."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(40, 6, generator=g, dtype=torch.float64)
+    y = torch.sign(x[:, 0])
+    h, L, B, a, T_old = 32, 3, 8, 50.0, 4.0
+    alpha, T = sr.units.released_units(T_old, a, h, L)
+    assert sr.units.released_units(1.0, 1.0) == pytest.approx((2.0, 1 / 64))
+    net = mlp(6, h, L, seed=1).double()
+    w0 = [p.detach().clone() for p in net.parameters()]
+    idx = distinct_batches(torch.Generator().manual_seed(5), 40, 200, B)
+    old = _old_step_rule(w0, x, y, a, T_old, idx, L)
+    new = train_ensemble([net], x, y, x, y, alpha=alpha, lr=T * h * B, seeds=[5], batch_size=B, max_steps=200,
+                         check_every=200, stop_when_fitted=False)
+    for p, q in zip(old, new.params.values()):
+        torch.testing.assert_close(p, q[0], rtol=1e-9, atol=1e-12)
+    assert max(float((p - q).norm() / q.norm()) for p, q in zip(old, w0)) > 1e-4  # the weights did move
 
 
 def test_fit_power_recovers_exponents():
@@ -37,94 +88,112 @@ def test_fit_power_recovers_exponents():
     fit = an.fit_power(T, P, y, n_boot=100)
     assert fit.e_T == pytest.approx(0.7, abs=0.03) and fit.e_P == pytest.approx(0.4, abs=0.03)
     assert 0 < fit.err_T < 0.05
-    np.testing.assert_allclose(fit.predict(T, P), y, rtol=0.1)
     assert np.isnan(an.fit_power([1.0, 1.0], [1.0, 2.0], [1.0, 2.0]).e_T)  # too few points: NaN, no crash
 
 
-def test_crossover_recovers_a_equal_gamma_over_delta():
-    delta, gamma, plateau = 0.8, 0.4, 1e-3
-    T = np.tile(2.0 ** np.arange(-4, 8), 4)
-    P = np.repeat([256.0, 512.0, 1024.0, 2048.0], 12)
-    w = np.maximum(plateau, 1e-5 * T ** delta * P ** gamma)
-    table = {"T": T, "P": P, "weight_change": w, "status": np.array(["fitted"] * len(T))}
-    T_min = 30.0  # every P is noise-dominated above it
-    cross = an.crossover(table, T_min, n_boot=20)
-    assert cross.a == pytest.approx(gamma / delta, abs=1e-6)
-    expected = (plateau / (1e-5 * cross.P ** gamma)) ** (1 / delta)
-    np.testing.assert_allclose(cross.T_c, expected, rtol=1e-6)
+def _lazy_table(delta=0.8, gamma=0.4, seeds=3, noise=0.0):
+    rng = np.random.default_rng(1)
+    T = np.tile(np.repeat(2.0 ** np.arange(-13, -1), seeds), 4)
+    P = np.repeat([256.0, 512.0, 1024.0, 2048.0], 12 * seeds)
+    s = np.tile(np.arange(seeds), 48)
+    w = 1e3 * T ** delta * P ** gamma * 1e-4 * np.exp(noise * rng.standard_normal(len(T)))
+    err = 0.15 - 0.05 * (w > 0.03) + 0.002 * rng.standard_normal(len(T))
+    return {"alpha": np.full(len(T), 2.0 ** 15), "T": T, "P": P, "seed": s, "weight_change": w, "test_error": err,
+            "status": np.array(["fitted"] * len(T)), "time": T * P ** 1.2}
 
 
-def test_optimal_temperature_slope_and_noise_effect():
-    alphas, Ts = 2.0 ** np.arange(-6, 1), 2.0 ** np.arange(-10, 4, 0.5)
+def test_crossover_at_a_level_recovers_a_equal_gamma_over_delta():
+    tab = _lazy_table()
+    cross = an.crossover(tab, 0.03, n_boot=10)
+    assert cross.a == pytest.approx(0.4 / 0.8, abs=1e-6)
+    np.testing.assert_allclose(cross.T_c, (0.03 / (0.1 * cross.P ** 0.4)) ** (1 / 0.8), rtol=1e-6)
+    assert np.all(cross.T_c_err < 1e-9)  # identical seeds: no scatter
+    assert np.all(np.isfinite(cross.onset)) and np.all(cross.onset >= cross.T_c / 2)
+    noisy = an.crossover(_lazy_table(noise=0.3), 0.03, n_boot=50)
+    assert 0 < noisy.err_a < 0.5
+
+
+def test_noise_effect_needs_two_standard_errors():
+    tab = _lazy_table()
+    e = an.noise_effect(tab, 2.0 ** 15, 2048.0, 10_000)
+    assert e.effect == pytest.approx(-0.05, abs=0.005) and e.significant and e.verdict == "helps"
+    flat = dict(tab, test_error=0.15 + 0.01 * np.random.default_rng(0).standard_normal(len(tab["T"])))
+    assert an.noise_effect(flat, 2.0 ** 15, 2048.0, 10_000).verdict == "no significant effect"
+    hurt = dict(tab, test_error=0.1 + 0.05 * (tab["weight_change"] > 0.03))
+    assert an.noise_effect(hurt, 2.0 ** 15, 2048.0, 10_000).verdict == "hurts"
+
+
+def test_optimal_temperature_slope_and_edges():
+    alphas, Ts = 2.0 ** np.arange(-6, 1), 2.0 ** np.arange(-20, 4, 0.5)
     A, T = np.meshgrid(alphas, Ts, indexing="ij")
-    err = 0.1 + 0.01 * (np.log(T) - (2 / 3) * np.log(A)) ** 2
-    table = {"alpha": A.ravel(), "T": T.ravel(), "test_error": err.ravel(),
-             "status": np.array(["fitted"] * A.size)}
-    opt = an.optimal_temperature(table, alpha_max=1.0)
-    assert opt.k == pytest.approx(2 / 3, abs=0.1)
-    # alpha = 1: T_opt = 1 is nearer the largest T (noise helps); alpha = 2^-6: nearer the smallest T (noise hurts)
-    assert an.noise_effect(table, 1.0).effect < 0 < an.noise_effect(table, 2.0 ** -6).effect
-    eff = an.noise_effect_extreme(table, "feature")
-    assert eff.alpha == 2.0 ** -6 and eff.significant
+    err = 0.1 + 0.01 * (np.log(T) + 10 - (2 / 3) * np.log(A)) ** 2
+    tab = {"alpha": A.ravel(), "T": T.ravel(), "test_error": err.ravel(), "status": np.array(["fitted"] * A.size)}
+    opt = an.optimal_temperature(tab, alpha_max=1.0)
+    assert opt.k == pytest.approx(2 / 3, abs=0.1) and not opt.at_edge.any()
+    edge = {k: v[tab["T"] >= 2.0 ** -8] for k, v in tab.items()}  # every optimum below the grid
+    assert an.optimal_temperature(edge).at_edge.all()
 
 
-def test_verdicts_and_predictions():
-    assert an.agree(0.66, 0.05, 2 / 3, 0.1) == "reproduced"
-    assert an.agree(0.8, 0.05, 2 / 3, 0.1) == "partly"
-    assert an.agree(2.0, 0.05, 2 / 3, 0.1) == "not reproduced"
-    assert an.agree(np.nan, 0.1, 1.0, 0.1) == "not run"
-    assert an.perceptron_predictions(1.0) == {"delta": 1.0, "gamma": 0.5, "b": 2.0}
+def test_claims_have_sources_and_interval_verdicts():
+    cfg = sr.make_config("smoke")
+    tab = _lazy_table(noise=0.05)
+    cross, fits = an.crossover(tab, 0.03, n_boot=10), an.noise_fits(tab, 2.0 ** -11, n_boot=10)
+    eff = an.noise_effect(tab, 2.0 ** 15, 2048.0, 10_000)
+    opt = an.OptimalT(np.array([0.25, 0.5, 1.0]), np.array([0.1, 0.2, 0.4]), np.zeros(3, bool), 1.0, 1.0)
+    claims = chapter_claims(cfg, eff, eff, opt, cross, fits, {0.0: an.fit_power([1, 2, 1, 2], [1, 1, 2, 2],
+                                                                                [1, 2, 1.5, 3])})
+    assert all(c.source for c in claims)
+    k = next(c for c in claims if c.id == "T_opt_k")
+    assert k.verdict == "inconclusive"  # 1.0 ± 2: contains 0 and 1
+    assert next(c for c in claims if c.id == "noise_regimes").verdict == "not reproduced"  # same effect in both
+    assert next(c for c in claims if c.id == "lazy_a_consistency").beyond
 
 
-def test_reading_explains_a_by_the_plateau_exponent():
-    """The text's identity a = (gamma - s)/delta holds for the crossing estimate, and the words follow the numbers."""
-    T = np.tile(2.0 ** np.arange(-4, 8), 3)
-    P = np.repeat([256.0, 512.0, 1024.0], 12)
-    w = np.maximum(1e-3 * (P / 256) ** 0.9, 1e-5 * T ** 0.8 * P ** 0.4)  # plateau grows faster than P^gamma
-    table = {"T": T, "P": P, "weight_change": w, "test_error": 0.1 + 0.001 * np.log(T), "alpha": np.ones_like(T),
-             "time": T * P, "status": np.array(["fitted"] * len(T))}
-    cfg = sr.make_config("smoke", lazy_P=(256, 512, 1024), lazy_temperatures=tuple(2.0 ** np.arange(-4, 8)))
-    cross = an.crossover(table, 30.0, n_boot=5)
-    fit = an.noise_fits(table, 30.0, n_boot=5)["weights"]
-    r = rd.lazy_reading(cfg, table, cross, fit)
-    assert cross.a == pytest.approx((fit.e_P - r["lazy_plateau_exp"]) / fit.e_T)
-    assert r["lazy_tc_trend"] == "does not decrease" and r["lazy_plateau_cmp"] == "faster than"
-    assert r["lazy_err_up"] == r["lazy_err_nP"] == 3 and r["lazy_T_ratio"] == pytest.approx(2.0)
-    assert r["lazy_seeds"] == "1 seed"
+def test_mnas_matches_released_shapes_and_bounded_chunked_outputs():
+    net = mnas(3, 4, seed=0)
+    convs = [m for m in net.modules() if isinstance(m, sr.mnas.Conv)]
+    assert convs[0].weight.shape == (16, 3, 5, 5) and convs[1].weight.shape == (16, 1, 5, 5)
+    assert convs[-1].weight.shape == (80, 12, 1, 1) and net[-1].bias is not None
+    x = torch.randn(7, 3, 32, 32)
+    assert net(x).shape == (7, 1) and torch.isfinite(net(x)).all()
+    params, base = stack([mnas(3, 2, seed=s) for s in range(3)])
+    full = outputs(params, base, x, chunk=7, member_chunk=3)
+    torch.testing.assert_close(outputs(params, base, x, chunk=2, member_chunk=1), full)
+    assert largest_activation((3, 32, 32), 64) >= 6 * 64 * 16 * 16
+    peak = [p for p in sr.plan(sr.PRESETS["paper"]) if "MNAS" in p.name]
+    assert peak and all(p.peak_bytes < 40e9 for p in peak)  # fits one large GPU
 
 
-def test_claims_reading_names_every_verdict():
-    claim = an.make_claim("lazy-Tc", "s", "p", "o", "partly", dataset="mnist", profile="smoke")
-    assert rd.claims_reading([claim]) == {"verdict_lazy_Tc": "partly", "n_reproduced": 0, "n_claims": 1}
+def test_contracts_paths_plan_and_shrink():
+    paper = sr.PRESETS["paper"]
+    paths = sr.paper_paths(paper)
+    assert ("mnas", "cifar10", "lazy_sweep") in paths and ("fc_gelu", "mnist", "phase_diagram") in paths
+    assert set(sr.datasets(paper)) == {"mnist", "cifar10"}
+    small = sr.shrink(paper)
+    assert sr.paper_paths(small) == paths and small.lazy_T == paper.lazy_T and small.phase_alphas == paper.phase_alphas
+    assert small.max_steps <= 2 and small.width <= 4 and len(small.lazy_P) == len(paper.lazy_P)
+    assert all(p.runs > 0 and p.peak_bytes > 0 for p in sr.plan(paper))
 
 
-def test_mnasnet_like_is_scalar_and_seeded():
-    x = torch.randn(3, 1, 28, 28)
-    a, b = mnasnet_like(1, 16, seed=1), mnasnet_like(1, 16, seed=1)
-    assert a(x).shape == (3, 1)
-    torch.testing.assert_close(a(x), b(x))
-
-
-@pytest.fixture(scope="module")
+@pytest.fixture
 def mnist_available():
     from paper_repro import fetch
     try:
-        sr.load_parity("mnist", 8, 8)
+        sr.load_binary("mnist", 8, 8)
     except (fetch.DataError, OSError) as exc:  # no network and no local copy
         pytest.skip(f"MNIST not available: {exc}")
 
 
-def test_parity_data_is_centred_and_normalised(mnist_available):
-    x, y, xt, yt = sr.load_parity("mnist", 256, 64)
-    assert x.shape == (256, 1, 28, 28) and x.dtype == torch.float64
-    torch.testing.assert_close(x.flatten(1).norm(dim=1), torch.full((256,), 28.0, dtype=torch.float64))
+def test_released_mnist_normalisation(mnist_available):
+    x, y, xt, yt = sr.load_binary("mnist", 512, 64, dtype="float64")
+    assert x.shape == (512, 784) and abs(float((x ** 2).mean()) - 1) < 0.1  # unit variance per pixel
     assert set(y.unique().tolist()) == {-1.0, 1.0} and len(yt) == 64
 
 
-def test_run_job_returns_one_record_per_member(mnist_available):
-    job = sr.EnsembleJob(members=((1.0, 1.0, 32, 0), (2.0 ** 15, 4.0, 16, 1)), dataset="mnist", arch="fc", width=8,
-                         depth=1, activation="relu", batch_size=4, n_test=32, dtype="float64", device="cpu",
-                         max_steps=300, check_every=50)
-    out = sr.run_job(job)
+def test_run_job_in_paper_units(mnist_available):
+    job = EnsembleJob(members=((1.0, 2.0 ** -9, 32, 0), (2.0 ** 15, 2.0 ** -2 * 64, 16, 1)), dataset="mnist",
+                      arch="fc", width=8, depth=2, activation="relu", batch_size=4, n_test=32, dtype="float64",
+                      device="cpu", max_steps=300, check_every=50)
+    out = run_job(job)
     assert len(out["status"]) == 2 and set(out["status"]) <= {"fitted", "capped", "diverged"}
-    assert len(out["train_loss"][0]) == len(out["check_steps"])
+    assert out["time"][0] == pytest.approx(out["steps"][0] * 2.0 ** -9 * 8 * 4)  # t* = steps x dt, dt = T h B

@@ -8,7 +8,7 @@ from scipy import stats
 
 from paper_repro.config import ConfigError, from_profile
 from paper_repro.estimators import TailIndexResult, tail_index
-from paper_repro.estimators.tail import StreamingMohammadi, largest_divisor_below_sqrt
+from paper_repro.estimators.tail import StreamingMohammadi, block_plan, largest_divisor_below_sqrt
 from paper_repro.experiments import tail_index as ti
 from paper_repro.models import mlp
 from paper_repro.noise import sample_sas
@@ -113,8 +113,8 @@ def test_measure_noise_matches_per_batch_loop(loss, max_elements):
 def test_pooling_mixed_scales_pulls_alpha_down_and_standardising_restores_two():
     scales = torch.exp(2.0 * torch.randn(2000, generator=gen()))  # per-parameter noise scales
     noise = torch.randn(200, 2000, generator=gen(1)) * scales
-    v = ti.pooling_variants(noise)
-    assert v["pooled"] < 1.5 and v["permuted"] < 1.5
+    v = ti.pooling_variants(noise, k1=500)
+    assert v["k1"] == 500 and v["pooled"] < 1.5 and v["permuted"] < 1.5
     assert abs(v["standardised_permuted"] - 2.0) < 0.1
 
 
@@ -152,7 +152,7 @@ def test_fc_net_is_the_released_architecture():
 
 
 def test_two_phase_stats_detects_drop_then_jump():
-    from paper_repro.experiments.tail_index_claims import two_phase_stats
+    from paper_repro.experiments.tail_index.claims import two_phase_stats
 
     track = [{"step": s, "alpha": a, "stderr": 0.01} for s, a in zip(range(5), [1.2, 1.0, 0.9, 1.3, 1.25])]
     ph = two_phase_stats(track)
@@ -164,23 +164,25 @@ def test_measure_noise_of_a_cnn_matches_per_batch_loop():
 
     torch.manual_seed(0)
     x, y = torch.randn(40, 3, 32, 32, generator=gen()), torch.randint(0, 10, (40,), generator=gen(1))
-    net = alexnet_like(4)
+    net = alexnet_like(4).eval()  # the released eval() measures in eval mode (dropout off)
     grads = []
     for b in range(4):
         net.zero_grad()
         ti.nll_loss(net(x[b * 10:(b + 1) * 10]), y[b * 10:(b + 1) * 10]).backward()
         grads.append(torch.cat([p.grad.reshape(-1) for p in net.parameters()]).clone())
     g = torch.stack(grads).double()
-    expect = naive_mohammadi((g - g.mean(0)).reshape(-1).numpy(), largest_divisor_below_sqrt(g.numel()))
+    used, k1 = block_plan(g.numel())
+    expect = naive_mohammadi((g - g.mean(0)).reshape(-1).numpy()[:used], k1)
     assert ti.measure_noise(net, ti.nll_loss, x, y, 10).alpha == pytest.approx(expect, rel=1e-3)
 
 
 def test_reading_trend_words_and_noise_sizes():
-    from paper_repro.experiments.tail_index_figures import NetTable
-    from paper_repro.experiments.tail_index_reading import _change, noise_sizes
+    from paper_repro.experiments.tail_index import NetTable
+    from paper_repro.experiments.tail_index.reading import _change, noise_sizes
 
     assert _change(np.array([1.2, 1.3, 1.4]), np.zeros(3)).startswith("rises")
     assert _change(np.array([1.4, 1.0]), np.zeros(2)).startswith("falls")
     assert _change(np.array([1.40, 1.41]), np.full(2, 0.01)).startswith("barely moves")
-    rows = [{"n_params": 10, "n_train": 1000, "batch_size": 100}, {"n_params": 30, "n_train": 1000, "batch_size": 500}]
+    rows = [{"n_params": 10, "n_train": 1000, "batch_size": 100}, {"n_params": 30, "n_train": 1000, "batch_size": 500},
+            {"n_params": 99, "n_train": 1000, "batch_size": 10, "status": "diverged"}]
     assert noise_sizes({"width": NetTable(rows)}) == {"n_noise_min": 60, "n_noise_max": 100}

@@ -186,9 +186,11 @@ def bootstrap_pvalue(x, n_boot: int = 100, seed: int = 0, fit: PowerLawResult | 
     """Semi-parametric bootstrap of Clauset et al. (2009, sec. 4.1), xmin re-fitted on every synthetic set.
 
     Each set keeps n values: Binomial(n, n_tail/n) draws from the fitted power law x = xmin (1-u)^(-1/(beta-1)),
-    the rest resampled from the observed values below xmin; it is fitted with the same ``fit_kwargs``.
+    the rest resampled from the observed values below xmin; it is fitted with the same ``fit_kwargs``. With a fixed
+    tail size (``n_tail`` in ``fit_kwargs``) exactly n_tail values come from the power law, so the synthetic top
+    n_tail values are the synthetic tail (a Binomial count would mix body values into it).
     """
-    from tqdm.auto import tqdm
+    from ..display import progress as _progress
 
     check_positive("n_boot", n_boot, integer=True)
     data = _positive(x)
@@ -196,8 +198,9 @@ def bootstrap_pvalue(x, n_boot: int = 100, seed: int = 0, fit: PowerLawResult | 
     body = data[data < fit.xmin]
     rng = np.random.default_rng(seed)
     ks = np.empty(n_boot)
-    for b in tqdm(range(n_boot), disable=not progress, desc="bootstrap"):
-        n_t = rng.binomial(fit.n, fit.n_tail / fit.n) if len(body) else fit.n
+    for b in _progress(range(n_boot), disable=not progress, desc="bootstrap"):
+        fixed = fit_kwargs.get("n_tail") is not None
+        n_t = fit.n if not len(body) else fit.n_tail if fixed else rng.binomial(fit.n, fit.n_tail / fit.n)
         tail = fit.xmin * (1.0 - rng.random(n_t)) ** (-1.0 / (fit.beta - 1.0))
         synth = np.concatenate([tail, rng.choice(body, fit.n - n_t)]) if len(body) else tail
         ks[b] = fit_power_law(synth, **fit_kwargs).ks_distance

@@ -20,8 +20,24 @@ class TailIndexResult:
     alpha: float  # the estimate alpha-hat
     stderr: float  # approximate standard error of alpha-hat (delta method; nan when undefined)
     method: str  # "mohammadi" or "hill"
-    n: int  # number of samples used
+    n: int  # number of samples used (n_used)
     k: int  # block size K1 (mohammadi) or number of order statistics (hill)
+    n_total: int = 0  # number of samples given (>= n; trailing samples past the last full block are dropped)
+
+    @property
+    def n_used(self) -> int:
+        """Samples the estimate used (a multiple of K1 for mohammadi)."""
+        return self.n
+
+    @property
+    def k1(self) -> int:
+        """Block size K1 of the Mohammadi estimator (the order-statistics count k for Hill)."""
+        return self.k
+
+    @property
+    def dropped(self) -> int:
+        """Trailing samples left out so that whole blocks of K1 remain."""
+        return max(self.n_total - self.n, 0)
 
     @property
     def ci95(self) -> tuple[float, float]:
@@ -35,6 +51,21 @@ def largest_divisor_below_sqrt(n: int) -> int:
         if n % k == 0:
             return k
     return 1
+
+
+def block_plan(n: int, k1: int | None = None) -> tuple[int, int]:
+    """(n_used, K1) for N = n samples: the released rule K1 = largest divisor of N <= sqrt(N) when that K1 is at
+    least sqrt(N)/2; otherwise (prime N, or no divisor near sqrt N) the fewest trailing samples are dropped so
+    that n_used = N - d has such a divisor. With ``k1`` given: n_used = K1 * floor(N / K1)."""
+    if k1 is not None:
+        return (n // int(k1)) * int(k1), int(k1)
+    lo = max(2, -(-math.isqrt(n) // 2))
+    for d in range(n):
+        m = n - d
+        for k in range(math.isqrt(m), lo - 1, -1):
+            if m % k == 0:
+                return m, k
+    return n, 2
 
 
 def _as_flat(x) -> torch.Tensor:
@@ -55,14 +86,14 @@ def mohammadi(x, k1: int | None = None, eps: float = EPS) -> TailIndexResult:
     n = x.numel()
     if n < 4:
         raise ConfigError(f"the tail index needs at least 4 samples, got {n}")
-    k1 = largest_divisor_below_sqrt(n) if k1 is None else int(k1)
-    check_positive("k1", k1, integer=True)
-    if k1 < 2 or k1 > n // 2:
-        raise ConfigError(f"k1={k1} must be in [2, N/2] (N={n}); N={n} may be prime: pass k1 or drop a sample")
-    n_used = (n // k1) * k1
+    if k1 is not None:
+        check_positive("k1", k1, integer=True)
+        if k1 < 2 or k1 > n // 2:
+            raise ConfigError(f"k1={k1} must be in [2, N/2] (N={n})")
+    n_used, k1 = block_plan(n, k1)
     if x.dtype != torch.float64:  # float32 data: float32 logs, float64 sums (no double copy of a huge vector)
-        acc = StreamingMohammadi(n_used, k1=k1, eps=eps)
-        acc.update(x[:n_used])
+        acc = StreamingMohammadi(n, k1=k1, eps=eps)
+        acc.update(x)
         return acc.result()
     xs = x[:n_used]
     log_x = torch.log(xs.abs() + eps)
@@ -70,7 +101,8 @@ def mohammadi(x, k1: int | None = None, eps: float = EPS) -> TailIndexResult:
     inv_alpha = (log_y.mean() - log_x.mean()).item() / math.log(k1)
     alpha = 1.0 / inv_alpha if inv_alpha != 0 else math.inf
     var_inv = (log_y.var().item() / log_y.numel() + log_x.var().item() / n_used) / math.log(k1) ** 2
-    return TailIndexResult(alpha=alpha, stderr=alpha ** 2 * math.sqrt(var_inv), method="mohammadi", n=n_used, k=k1)
+    return TailIndexResult(alpha=alpha, stderr=alpha ** 2 * math.sqrt(var_inv), method="mohammadi", n=n_used, k=k1,
+                           n_total=n)
 
 
 def hill(x, k: int | None = None) -> TailIndexResult:
@@ -84,7 +116,7 @@ def hill(x, k: int | None = None) -> TailIndexResult:
     top = torch.topk(a.double(), k + 1).values
     inv_alpha = (torch.log(top[:k]) - torch.log(top[k])).mean().item()
     alpha = 1.0 / inv_alpha if inv_alpha > 0 else math.inf
-    return TailIndexResult(alpha=alpha, stderr=alpha / math.sqrt(k), method="hill", n=n, k=k)
+    return TailIndexResult(alpha=alpha, stderr=alpha / math.sqrt(k), method="hill", n=n, k=k, n_total=n)
 
 
 def tail_index(x, method: str = "mohammadi", **kwargs) -> TailIndexResult:
@@ -97,15 +129,16 @@ class StreamingMohammadi:
     """The Mohammadi estimator over a pooled vector that arrives in pieces (never held in memory at once).
 
     ``update`` takes consecutive pieces of the pooled vector in order; blocks of K1 consecutive samples may
-    straddle pieces. ``result()`` equals ``mohammadi(torch.cat(pieces), k1)``.
+    straddle pieces. ``result()`` equals ``mohammadi(torch.cat(pieces), k1)``: K1 and the samples used follow
+    :func:`block_plan` of ``n_total`` (samples past ``n_used`` are ignored).
     """
 
     def __init__(self, n_total: int, k1: int | None = None, eps: float = EPS):
         check_positive("n_total", n_total, integer=True)
-        self.k1 = largest_divisor_below_sqrt(n_total) if k1 is None else int(k1)
-        if self.k1 < 2:
-            raise ConfigError(f"k1={self.k1} < 2 for n_total={n_total}: pass k1 or change the sample size")
-        self.eps, self.n_total = eps, n_total
+        if k1 is not None and (int(k1) < 2 or int(k1) > n_total // 2):
+            raise ConfigError(f"k1={k1} must be in [2, N/2] (N={n_total})")
+        self.n_used, self.k1 = block_plan(n_total, k1)
+        self.eps, self.n_total, self._seen = eps, n_total, 0
         self._left: torch.Tensor | None = None
         self._sx = self._sx2 = self._sy = self._sy2 = 0.0
         self.n = self.n_blocks = 0
@@ -113,6 +146,8 @@ class StreamingMohammadi:
     def update(self, piece) -> None:
         """Add the next consecutive piece of the pooled vector (float32 pieces are reduced in float64)."""
         piece = _as_flat(piece)
+        piece = piece[:max(self.n_used - self._seen, 0)]  # trailing samples past n_used are dropped
+        self._seen += piece.numel()
         if self._left is not None and self._left.numel():
             need = self.k1 - self._left.numel()
             head, piece = piece[:need], piece[need:]
@@ -149,4 +184,5 @@ class StreamingMohammadi:
         inv_alpha = (my - mx) / math.log(self.k1)
         alpha = 1.0 / inv_alpha if inv_alpha != 0 else math.inf
         stderr = alpha ** 2 * math.sqrt(vy / self.n_blocks + vx / self.n) / math.log(self.k1)
-        return TailIndexResult(alpha=alpha, stderr=stderr, method="mohammadi", n=self.n, k=self.k1)
+        return TailIndexResult(alpha=alpha, stderr=stderr, method="mohammadi", n=self.n, k=self.k1,
+                               n_total=self.n_total)

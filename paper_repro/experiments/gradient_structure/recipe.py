@@ -1,0 +1,79 @@
+"""The group's protocol: per-pixel normalised inputs; SGD with momentum 0.9, weight decay 5e-4, B = 128 and
+eta = 0.1 divided by 10 at 40 % and 80 % of training; LeNet, FCN and ResNet18 built for the dataset's shape."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ...data import Dataset, batch_indices, load_dataset
+from ...models import lenet, mlp
+from ...resnet import resnet18
+
+
+def normalise_per_pixel(data: Dataset, reference: Dataset | None = None) -> Dataset:
+    """(x - mean) / std with the mean and std of every pixel (and channel) over the reference images."""
+    ref = (reference or data).x
+    mean, std = ref.mean(0, keepdim=True), ref.std(0, keepdim=True)
+    return Dataset(x=(data.x - mean) / std.clamp_min(1e-6), y=data.y, name=data.name, classes=data.classes)
+
+
+def training_data(name: str, n_train: int, seed: int, device) -> Dataset:
+    """A seeded subset of min(n_train, N) training images, normalised per pixel with the full training set's stats."""
+    full = load_dataset(name, device=device)
+    sub = full.random_subset(min(n_train, len(full)), seed=seed)
+    return normalise_per_pixel(sub, reference=full)
+
+
+def build_model(name: str, data: Dataset, fcn_widths=(64, 64), resnet_width: int = 64, seed: int = 0):
+    """LeNet-5, the bias-free ReLU FCN or the CIFAR ResNet18 for the dataset's image shape and classes, seeded."""
+    torch.manual_seed(seed)
+    c, h, w = data.x.shape[1:]
+    if name == "lenet":
+        return lenet(in_channels=c, n_classes=data.classes, image_size=h)
+    if name == "fcn":
+        return mlp(c * h * w, list(fcn_widths), data.classes)
+    return resnet18(resnet_width, in_channels=c, n_classes=data.classes)
+
+
+def lr_at(step: int, total: int, lr: float, milestones=(0.4, 0.8), factor: float = 0.1) -> float:
+    """Step schedule eta_t = lr * factor^(number of milestones m with t >= round(m * total))."""
+    return lr * factor ** sum(step >= round(m * total) for m in milestones)
+
+
+def train_with_checkpoints(model, data: Dataset, cfg, batch_size: int, on_checkpoint) -> dict:
+    """SGD (momentum, weight decay, step schedule; reshuffled epochs) for cfg.epochs epochs, calling
+    ``on_checkpoint(step, model)`` at every stage of cfg.stages; the loss curve and divergence are returned."""
+    total = cfg.epochs * (len(data) // batch_size)
+    stage_steps = sorted({int(round(f * total)) for f in cfg.stages})
+    idx = batch_indices(len(data), batch_size, total, seed=cfg.seed, device=data.x.device, mode="epoch")
+    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    losses, diverged = np.empty(total), False
+    for step in range(total + 1):
+        if step in stage_steps:
+            model.eval()
+            on_checkpoint(step, model)
+        if step == total:
+            break
+        model.train()
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step, total, cfg.lr, cfg.milestones)
+        loss = F.cross_entropy(model(data.x[idx[step]]), data.y[idx[step]])
+        losses[step] = loss.item()
+        if not math.isfinite(losses[step]):
+            diverged = True
+            break
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    done = losses[: min(step + 1, total)]
+    return {"steps": total, "stage_steps": stage_steps, "diverged": diverged, "losses": _decimate(done)}
+
+
+def _decimate(losses: np.ndarray, points: int = 200) -> list:
+    """Mean loss over ``points`` equal windows (a short curve for the record)."""
+    if len(losses) <= points:
+        return losses.tolist()
+    return [float(w.mean()) for w in np.array_split(losses, points)]

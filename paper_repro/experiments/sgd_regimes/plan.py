@@ -1,0 +1,88 @@
+"""Chapter 2's contract with the book's tooling: shrink (paper-shaped tiny run), paper paths, run plan, datasets."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import torch
+
+from ...plan import SweepPlan
+from .run import CHAPTER, SGDRegimesConfig
+
+IN_SHAPE = {"mnist": (1, 28, 28), "cifar10": (3, 32, 32)}
+
+
+def shrink(cfg: SGDRegimesConfig) -> SGDRegimesConfig:
+    """Same grids (alpha, T, chi), architectures, datasets and measurements; sizes, steps and seeds cut to minimum."""
+    small = lambda Ps: tuple(16 + 8 * i for i in range(len(Ps)))  # noqa: E731
+    return replace(cfg, width=4, depth=cfg.depth, n_test=32, max_steps=2, check_every=1, phase_max_steps=2,
+                   members_per_job=max(len(cfg.lazy_T), 8) * 4, lazy_P=small(cfg.lazy_P), seeds=2, phase_P=16,
+                   phase_seeds=1, mnas_width=1, mnas_P=small(cfg.mnas_P), mnas_seeds=1, eval_chunk=16, member_chunk=4,
+                   perc_d=4, perc_P=small(cfg.perc_P), perc_seeds=1, n_boot=5)
+
+
+def datasets(cfg: SGDRegimesConfig) -> tuple[str, ...]:
+    """Every dataset the config reads (names for paper_repro.fetch)."""
+    return tuple(sorted({"mnist", *cfg.lazy_datasets, *cfg.mnas_datasets}))
+
+
+def paper_paths(cfg: SGDRegimesConfig) -> set[tuple[str, str, str]]:
+    """Every (architecture, dataset, measurement) combination the config reaches."""
+    paths = {("fc_gelu", "mnist", "phase_diagram"), ("linear", "depleted_sign", "perceptron")}
+    paths |= {("fc", ds, "lazy_sweep") for ds in cfg.lazy_datasets}
+    paths |= {("mnas", ds, "lazy_sweep") for ds in cfg.mnas_datasets}
+    return paths
+
+
+def _fc_params(cfg: SGDRegimesConfig, d: int) -> int:
+    return d * cfg.width + (cfg.depth - 1) * cfg.width ** 2 + cfg.width
+
+
+def _fc_peak(cfg: SGDRegimesConfig, d: int, params: int, nbytes: int) -> int:
+    """Evaluation chunk (inputs + one hidden layer) plus weights, initial weights and gradients of one job."""
+    return nbytes * (cfg.member_chunk * cfg.eval_chunk * (d + cfg.width) + cfg.members_per_job * 3 * params)
+
+
+def _mnas_cost(cfg: SGDRegimesConfig, ds: str) -> tuple[int, float]:
+    """(parameters, forward FLOPs per image) of the released MNAS, counted on one image."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from .mnas import mnas
+    net = mnas(IN_SHAPE[ds][0], cfg.mnas_width)
+    with FlopCounterMode(display=False) as fc, torch.no_grad():
+        net(torch.zeros(1, *IN_SHAPE[ds]))
+    return sum(p.numel() for p in net.parameters()), float(fc.get_total_flops())
+
+
+def plan(cfg: SGDRegimesConfig) -> list[SweepPlan]:
+    """Per sweep: runs, step cap, parameters, FLOPs (3 x forward per trained point, plus evaluations), peak bytes."""
+    from .mnas import largest_activation
+    out, B, bytes_ = [], cfg.batch_size, 4 if cfg.dtype == "float32" else 8
+    fc = _fc_params(cfg, 784)
+    runs = len(cfg.phase_alphas) * len(cfg.phase_T) * cfg.phase_seeds
+    evals = runs * (cfg.phase_max_steps // cfg.check_every * cfg.phase_P + cfg.n_test) * 2 * fc
+    out.append(SweepPlan(CHAPTER, "phase diagram (FC GELU, MNIST)", runs, cfg.phase_max_steps, fc,
+                         runs * cfg.phase_max_steps * 6 * B * fc + evals,
+                         _fc_peak(cfg, 784, fc, bytes_),
+                         ("mnist",), "steps = the cap (an upper bound); evaluation in chunks"))
+    for ds in cfg.lazy_datasets:
+        d = 784 if ds == "mnist" else 3072
+        p, runs = _fc_params(cfg, d), len(cfg.lazy_P) * len(cfg.lazy_T) * cfg.seeds
+        evals = runs * (cfg.max_steps // cfg.check_every * max(cfg.lazy_P) + cfg.n_test) * 2 * p
+        out.append(SweepPlan(CHAPTER, f"lazy sweep (FC, {ds})", runs, cfg.max_steps, p,
+                             runs * cfg.max_steps * 6 * B * p + evals,
+                             _fc_peak(cfg, d, p, bytes_),
+                             (ds,), "steps = the cap (an upper bound)"))
+    for ds in cfg.mnas_datasets:
+        p, f = _mnas_cost(cfg, ds)
+        runs = len(cfg.mnas_P) * len(cfg.mnas_T) * cfg.mnas_seeds
+        evals = runs * (cfg.max_steps // cfg.check_every * max(cfg.mnas_P) + cfg.n_test) * f
+        act = largest_activation(IN_SHAPE[ds], cfg.mnas_width)
+        out.append(SweepPlan(CHAPTER, f"lazy sweep (MNAS, {ds})", runs, cfg.max_steps, p,
+                             runs * cfg.max_steps * 3 * B * f + evals,
+                             bytes_ * (3 * cfg.member_chunk * cfg.eval_chunk * act + cfg.members_per_job * 3 * p),
+                             (ds,), "peak: 3 live activations of member_chunk x eval_chunk images"))
+    runs = len(cfg.perc_chis) * len(cfg.perc_P) * len(cfg.perc_T) * cfg.perc_seeds
+    out.append(SweepPlan(CHAPTER, "perceptron (event-driven)", runs, 0, cfg.perc_d, 0.0,
+                         8 * max(cfg.perc_P) * (cfg.perc_d + min(max(cfg.perc_P), 4096)), (),
+                         "CPU simulation; cost set by the number of updates, not steps"))
+    return out

@@ -1,0 +1,41 @@
+"""Values the chapter's prose quotes (glued), computed from the run's tables and fits."""
+from __future__ import annotations
+
+import numpy as np
+
+from .units import released_units
+
+
+def units_reading(cfg) -> dict:
+    """The earlier chapter's quick lazy range (T_old = 0.5..128 at a = 2^15) in the released units."""
+    lo = released_units(0.5, 2.0 ** 15, cfg.width, cfg.depth)
+    hi = released_units(128.0, 2.0 ** 15, cfg.width, cfg.depth)
+    return {"old_T_lo_log2": float(np.log2(lo[1])), "old_T_hi_log2": float(np.log2(hi[1])),
+            "old_alpha_log2": float(np.log2(lo[0])), "T_lo_log2": float(np.log2(min(cfg.lazy_T))),
+            "T_hi_log2": float(np.log2(max(cfg.lazy_T)))}
+
+
+def lazy_reading(cfg, lazy: dict, cross) -> dict:
+    """Range of the weight change per P, divergence, T_c summary."""
+    ok = lazy["status"] == "fitted"
+    per_P = [lazy["weight_change"][ok & (lazy["P"] == p)] for p in cross.P]
+    lo = np.array([v.min() if len(v) else np.nan for v in per_P])
+    hi = np.array([v.max() if len(v) else np.nan for v in per_P])
+    div = lazy["T"][lazy["status"] == "diverged"]
+    nan = float("nan")
+    return {"lazy_w_min": float(np.max(lo)) if len(lo) else nan, "lazy_w_max": float(np.min(hi)) if len(hi) else nan,
+            "lazy_decades": float(np.min(np.log10(hi / lo))) if len(lo) else nan,
+            "lazy_n_div": int(len(div)), "lazy_n_runs": int(len(lazy["T"])),
+            "lazy_n_capped": int((lazy["status"] == "capped").sum()),
+            "lazy_div_T_log2": float(np.log2(div.min())) if len(div) else float("nan"),
+            "lazy_a": f"{cross.a:.2f} ± {cross.err_a:.2f}", "lazy_Tc_level": cfg.Tc_level,
+            "lazy_P_max": int(max(cfg.lazy_P)), "lazy_seeds": int(cfg.seeds)}
+
+
+def phase_reading(cfg, phase: dict, opt) -> dict:
+    """Counts of diverged / capped cells and the T_opt edges."""
+    side = opt.alpha <= cfg.feature_alpha_max
+    return {"phase_n_div": int((phase["status"] == "diverged").sum()),
+            "phase_n_capped": int((phase["status"] == "capped").sum()), "phase_n_runs": int(len(phase["T"])),
+            "phase_n_edge": int((opt.at_edge & side).sum()), "phase_n_side": int(side.sum()),
+            "phase_k": f"{opt.k:.2f} ± {opt.err_k:.2f}" if np.isfinite(opt.k) else "not measurable"}

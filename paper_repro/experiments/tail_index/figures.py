@@ -1,0 +1,202 @@
+"""Chapter 1 (Simsekli et al. 2019): the chapter's figures (each a pure function of saved results)."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ...noise import sample_sas
+from ...plotting import subplots
+from ...sde import ExitTimes
+from .sweeps import NetTable, exit_theory
+
+COLORS = {"nll": "C0", "hinge": "C3"}
+LOSS_LABELS = {"nll": "NLL", "hinge": "hinge"}
+
+
+def _diverged_note(ax, table: NetTable) -> None:
+    """Say on the figure how many runs diverged (they are left out of every curve)."""
+    if table.n_diverged:
+        ax.text(0.02, 0.02, f"{table.n_diverged} diverged run(s) left out", transform=ax.transAxes, fontsize=8)
+
+
+def plot_histogram(hist: dict, alpha: float, ax=None, n_ref: int = 400_000):
+    """Figure 1: density of |noise components| (log-log) with the Gaussian and SaS(alpha-hat) fits of equal scale.
+
+    The SaS scale matches the median |component|; the Gaussian has the components' variance. A power-law tail
+    p(|x|) ~ |x|^(-1-alpha) is a straight line here.
+    """
+    if ax is None:
+        _, ax = subplots()
+    edges, counts = np.asarray(hist["edges"]), np.asarray(hist["counts"])
+    mid, width = np.sqrt(edges[1:] * edges[:-1]), np.diff(edges)
+    dens = lambda c, n: np.where(c > 0, c / (n * width), np.nan)  # noqa: E731
+    ax.loglog(mid, dens(counts, hist["n"]), ".", color="k", ms=4, label="gradient noise |component|")
+    sd = hist["std"]
+    ax.loglog(mid, 2 * np.exp(-mid ** 2 / (2 * sd ** 2)) / np.sqrt(2 * np.pi * sd ** 2), "C0-", label="Gaussian fit")
+    ref = sample_sas(min(max(alpha, 0.3), 2.0), n_ref, generator=torch.Generator().manual_seed(0)).double().abs()
+    ref = ref * hist["median_abs"] / ref.median()
+    ref_counts = np.histogram(ref.numpy(), bins=edges)[0]
+    ax.loglog(mid, dens(ref_counts, n_ref), "C3-", label=rf"S$\alpha$S fit, $\alpha$={alpha:.2f}")
+    ax.set(xlabel="|noise component|", ylabel="density",
+           ylim=(np.nanmin(dens(counts, hist["n"])) / 10, np.nanmax(dens(counts, hist["n"])) * 10))
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_sweep(table: NetTable, x: str, ax=None, logx: bool = False, k1_fixed: int | None = None):
+    """Figure 2: alpha-hat against width or depth, one colour per loss; solid: paper's K1 ~ sqrt N, dashed: fixed K1."""
+    if ax is None:
+        _, ax = subplots(width=7)
+    for loss in sorted({r["loss"] for r in table.ok}):
+        xs, m, s = table.curve(x, "alpha_train", loss=loss)
+        ax.errorbar(xs, m, yerr=s, marker="o", capsize=3, color=COLORS.get(loss),
+                    label=rf"{LOSS_LABELS[loss]}, $K_1 \approx \sqrt{{N}}$")
+        xs, m, s = table.curve(x, "alpha_train_fixed", loss=loss)
+        ax.errorbar(xs, m, yerr=s, marker="s", capsize=3, color=COLORS.get(loss), ls="--", mfc="none",
+                    label=rf"{LOSS_LABELS[loss]}, $K_1 = {k1_fixed}$")
+    ax.axhline(2.0, color="gray", ls=":", label=r"Gaussian ($\alpha = 2$)")
+    ax.set(xlabel=x, ylabel=r"$\hat\alpha$ (train noise)", xscale="log" if logx else "linear", ylim=(0, 2.1))
+    ticks = sorted({r[x] for r in table.ok})
+    ax.set_xticks(ticks, [str(t) for t in ticks])
+    ax.minorticks_off()
+    ax.legend(fontsize=8, ncols=2)
+    _diverged_note(ax, table)
+    return ax
+
+
+def plot_batch(table: NetTable, ax=None, k1_fixed: int | None = None):
+    """Figure 3: alpha-hat of train and test noise against the batch size (fixed epochs), both K1 choices."""
+    if ax is None:
+        _, ax = subplots(width=7)
+    for y, label, c in (("alpha_train", "train", "C0"), ("alpha_test", "test", "C1")):
+        xs, m, s = table.curve("batch_size", y)
+        ax.errorbar(xs, m, yerr=s, marker="o", color=c, capsize=3, label=rf"{label}, $K_1 \approx \sqrt{{N}}$")
+        xs, m, s = table.curve("batch_size", y + "_fixed")
+        ax.errorbar(xs, m, yerr=s, marker="s", color=c, ls="--", mfc="none", capsize=3,
+                    label=rf"{label}, $K_1 = {k1_fixed}$")
+    ax.set(xscale="log", xlabel="batch size $b$", ylabel=r"$\hat\alpha$", ylim=(0, 2.1))
+    ax.axhline(2.0, color="gray", ls=":")
+    ax.set_xticks(xs, [str(int(b)) for b in xs])
+    ax.minorticks_off()
+    ax.legend(fontsize=8, ncols=2)
+    _diverged_note(ax, table)
+    return ax
+
+
+def plot_track(track: list, axes=None):
+    """Figure 4: alpha-hat of train and test noise and the accuracies, every measurement of the tracked run."""
+    if axes is None:
+        _, axes = subplots(2, 1, width=7, height=2.8, sharex=True)
+    steps = np.array([t["step"] for t in track])
+    for key, label, c in (("alpha", "train noise", "C0"), ("alpha_test", "test noise", "C1")):
+        err = np.array([t.get("stderr" if key == "alpha" else "stderr_test", 0.0) for t in track])
+        axes[0].errorbar(steps, [t[key] for t in track], yerr=err, marker="o", ms=3, color=c, label=label)
+    axes[0].set(ylabel=r"$\hat\alpha$ ($K_1 \approx \sqrt{N}$)")
+    axes[0].legend(fontsize=8)
+    axes[1].plot(steps, [t["train_acc"] for t in track], "o-", ms=3, label="train")
+    axes[1].plot(steps, [t["test_acc"] for t in track], "s-", ms=3, label="test")
+    axes[1].set(xlabel="SGD iteration", ylabel="accuracy")
+    axes[1].legend(fontsize=8)
+    return axes
+
+
+def plot_synthetic(syn: dict, ax=None, method: str = "mohammadi"):
+    """Figure 5: alpha-hat against the true alpha of SaS samples, one curve per sample size (reps as error bars)."""
+    if ax is None:
+        _, ax = subplots()
+    a = syn["alphas"]
+    for j, n in enumerate(syn["sizes"]):
+        est = np.asarray(syn[method])[:, j]
+        ax.errorbar(a + 0.006 * (j - 1.5), est.mean(1), yerr=est.std(1), marker="o", ms=4, capsize=2,
+                    label=f"n = {int(n):.0e}")
+    ax.plot([a.min(), a.max()], [a.min(), a.max()], "k--", lw=1, label="exact")
+    ax.set_ylim(0.5 * a.min(), 1.5 * a.max())
+    ax.set(xlabel=r"true $\alpha$", ylabel=rf"$\hat\alpha$ ({method})")
+    ax.legend(fontsize=8)
+    return ax
+
+
+VARIANT_LABELS = {"pooled": "as pooled (paper)", "nonzero_pooled": "zeros dropped", "permuted": "permuted",
+                  "standardised_permuted": "standardised + permuted", "hill_pooled": r"Hill, top $\sqrt{n}$"}
+
+
+def plot_sensitivity(groups: dict, ax=None):
+    """Figure 6: alpha-hat of the same noise pooled in different ways (one K1 for all), one group of bars per net."""
+    if ax is None:
+        _, ax = subplots(width=7)
+    names = list(groups)
+    for k, (key, label) in enumerate(VARIANT_LABELS.items()):
+        vals = [groups[n].get(key) for n in names]
+        vals = [np.nan if v is None else v for v in vals]
+        ax.bar(np.arange(len(names)) + 0.16 * (k - 2), vals, width=0.16, label=label)
+    ax.axhline(2.0, color="gray", ls=":")
+    ax.set_xticks(np.arange(len(names)), names, rotation=20, fontsize=8)
+    ax.set_ylabel(r"$\hat\alpha$")
+    ax.legend(fontsize=8, ncols=2)
+    return ax
+
+
+def plot_calibration(calib: dict, measured: dict, ax=None):
+    """Figure 6b: what each variant reads on i.i.d. SaS(alpha) matrices of the measured shape (lines, against the
+    true alpha), and the values measured on the trained nets (horizontal ticks at the right, same colours)."""
+    if ax is None:
+        _, ax = subplots(width=7)
+    a = calib["alphas"]
+    for k, key in enumerate(("pooled", "permuted", "standardised_permuted")):
+        ax.plot(a, calib[key], "o-", color=f"C{k}", label=f"i.i.d. S$\\alpha$S: {VARIANT_LABELS[key]}")
+        vals = [v[key] for v in measured.values() if v.get(key) is not None]
+        ax.hlines(vals, a.max() + 0.03 + 0.03 * k, a.max() + 0.05 + 0.03 * k, color=f"C{k}", lw=2,
+                  label=f"trained nets: {VARIANT_LABELS[key]}")
+    ax.plot([a.min(), 2], [a.min(), 2], "k:", lw=1, label="exact")
+    ax.set(xlabel=r"true $\alpha$ of the i.i.d. S$\alpha$S matrix", ylabel=rf"$\hat\alpha$ ($K_1 = {calib['k1']}$)")
+    ax.legend(fontsize=7, ncols=2, loc="upper center", bbox_to_anchor=(0.5, -0.24))
+    return ax
+
+
+def plot_exit(res: ExitTimes, x: str, ax=None, dt: float = 0.0):
+    """Figure 7: mean first-exit time against epsilon or half-width (log-log), simulation and theory per alpha."""
+    if ax is None:
+        _, ax = subplots()
+    theory = exit_theory(res, dt)
+    for k, a in enumerate(np.unique(res.alpha)):
+        rows = res.alpha == a
+        xs = getattr(res, x)[rows]
+        cens = res.censored_fraction[rows] > 0.5
+        label = "Brownian" if a >= 2 else rf"$\alpha$={a:g}"
+        ax.plot(xs[~cens], res.mean[rows][~cens], "o", color=f"C{k}", label=label)
+        ax.plot(xs[cens], res.mean[rows][cens], "^", color=f"C{k}", mfc="none")
+        ax.plot(xs, theory[rows], "-", color=f"C{k}", lw=1)
+    ax.set(xscale="log", yscale="log", xlabel=r"noise scale $\varepsilon$" if x == "eps" else "basin half-width a",
+           ylabel="mean first-exit time", ylim=(None, 10 * res.times.max()))
+    ax.legend(fontsize=8)
+    return ax
+
+
+def fitted_slopes(res: ExitTimes, x: str) -> dict:
+    """Least-squares log-log slope of the simulated mean exit time against ``x``, per alpha (uncensored points)."""
+    out = {}
+    for a in np.unique(res.alpha):
+        rows = (res.alpha == a) & (res.censored_fraction < 0.05)
+        if rows.sum() >= 2:
+            out[float(a)] = float(np.polyfit(np.log(getattr(res, x)[rows]), np.log(res.mean[rows]), 1)[0])
+    return out
+
+
+def plot_cnn(table: NetTable, ax=None):
+    """Figure 2 (CNN part): alpha-hat of the AlexNet nets against the channel scale ch, per dataset and loss."""
+    if ax is None:
+        _, ax = subplots(width=7)
+    for d in sorted({r["dataset"] for r in table.ok}):
+        for loss in sorted({r["loss"] for r in table.ok}):
+            xs, m, s = table.curve("width", dataset=d, loss=loss)
+            ax.errorbar(xs, m, yerr=s, marker="o", capsize=3,
+                        label=rf"{d}, {LOSS_LABELS[loss]}, $K_1 \approx \sqrt{{N}}$")
+            xs, m, s = table.curve("width", "alpha_train_fixed", dataset=d, loss=loss)
+            ax.errorbar(xs, m, yerr=s, marker="s", ls="--", mfc="none", capsize=3,
+                        label=f"{d}, {LOSS_LABELS[loss]}, fixed $K_1$")
+    ax.axhline(2.0, color="gray", ls=":")
+    ax.set(xscale="log", xlabel="channel scale ch (released AlexNet)", ylabel=r"$\hat\alpha$ (train noise)",
+           ylim=(0, 2.1))
+    ax.legend(fontsize=8, ncols=2)
+    _diverged_note(ax, table)
+    return ax

@@ -1,0 +1,175 @@
+"""Chapter 1 (Simsekli et al. 2019): the values the chapter's text quotes, computed from this run's results (glue)."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import claims as tc
+from .figures import fitted_slopes
+
+NAN = float("nan")
+GAUSS_MEDIAN_OVER_STD = 0.6745  # median |X| / std of a Gaussian
+
+
+def _change(m: np.ndarray, s: np.ndarray, floor: float = 0.02) -> str:
+    """'rises (+0.11)', 'falls (-0.38)' or 'barely moves (+0.01)' from the first to the last finite mean."""
+    ok = np.isfinite(m)
+    if ok.sum() < 2:
+        return "has too few points to tell"
+    d = float(m[ok][-1] - m[ok][0])
+    word = "barely moves" if abs(d) <= max(2 * float(np.nanmean(s)), floor) else "rises" if d > 0 else "falls"
+    return f"{word} ({d:+.2f})"
+
+
+def synthetic_reading(cfg, syn: dict) -> dict:
+    """Figure 5: largest Mohammadi bias at n >= 1e5, the Hill bias at the largest n, and the scorecard verdict."""
+    err = tc.estimator_bias(syn)
+    hill = np.abs(syn["hill"].mean(2) - syn["alphas"][:, None])[:, -1]
+    return {"syn_bias_large": float(err.max()) if err.size else NAN,
+            "syn_verdict": tc.claim_estimator(cfg, syn).verdict,
+            "syn_n_max": int(syn["sizes"][-1]), "syn_hill_bias": float(hill.max()),
+            "syn_hill_worst_alpha": float(syn["alphas"][int(np.argmax(hill))])}
+
+
+def noise_sizes(nets: dict) -> dict:
+    """Smallest and largest number N = batches x parameters of pooled noise components over all nets."""
+    n = [r["n_params"] * (r["n_train"] // r["batch_size"]) for t in nets.values() for r in t.ok if "n_params" in r]
+    return {"n_noise_min": int(min(n)) if n else 0, "n_noise_max": int(max(n)) if n else 0}
+
+
+def histogram_reading(row: dict) -> dict:
+    """Figure 1: median |X| / std against the Gaussian's, and the Hill estimate of the extreme tail of that noise."""
+    hist, hill = row.get("hist") or {}, (row.get("variants") or {}).get("hill_pooled")
+    ratio = hist["median_abs"] / hist["std"] if hist.get("std") else NAN
+    tail = ("not measured for this net (its noise was streamed; the histogram is a random subsample)"
+            if hill is None else
+            "above 2: a tail with finite variance, lighter than the fitted SαS law" if hill > 2 else
+            "below 2: a tail as heavy as an α-stable one")
+    return {"hist_median_over_std": ratio, "hist_gauss_ratio": GAUSS_MEDIAN_OVER_STD,
+            "hist_hill": NAN if hill is None else float(hill), "hist_tail": tail}
+
+
+def sweep_reading(cfg, nets: dict) -> dict:
+    """Figure 2: alpha-hat range and verdicts, spans at both K1, trends per loss along width and depth."""
+    below, spans = tc.claim_alpha_below_2(cfg, nets), tc.sweep_spans(nets)
+    fixed = tc.sweep_spans(nets, "alpha_train_fixed")
+    alphas = tc.trained_alphas(nets)
+    out = {"all_alpha_max": float(np.nanmax(alphas)), "dist_to_2": 2 - float(np.nanmax(alphas)),
+           "verdict_below_2": below.verdict, "verdict_arch": tc.claim_architecture(cfg, nets).verdict,
+           "span_width": spans["width"][0], "span_depth": spans["depth"][0],
+           "span_width_fixed": fixed["width"][0], "span_depth_fixed": fixed["depth"][0],
+           "n_diverged": sum(t.n_diverged for t in nets.values())}
+    lower, pairs = 0, 0
+    for x in ("width", "depth"):
+        curves = {loss: nets[x].curve(x, "alpha_train_fixed", loss=loss) for loss in cfg.losses}
+        out[f"trend_{x}"] = " and ".join(f"{_change(m, s)} for {loss}" for loss, (_, m, s) in curves.items())
+        if {"nll", "hinge"} <= set(curves):
+            ok = np.isfinite(curves["nll"][1]) & np.isfinite(curves["hinge"][1])
+            lower, pairs = lower + int((curves["hinge"][1] < curves["nll"][1])[ok].sum()), pairs + int(ok.sum())
+    out["hinge_vs_nll"] = (f"at fixed $K_1$ the hinge loss gives a smaller α̂ than NLL in {lower} of the {pairs} "
+                           "width and depth settings" if pairs else "only one loss was run")
+    return out
+
+
+def k1_reading(nets: dict) -> dict:
+    """The paper's K1 ~ sqrt(N) over the width and batch sweeps (it changes with N; the fixed K1 does not)."""
+    k = lambda name: [r["k1"] for r in nets[name].ok if "k1" in r] or [0]  # noqa: E731
+    return {"k1_width_min": min(k("width")), "k1_width_max": max(k("width")), "k1_batch_min": min(k("batch")),
+            "k1_batch_max": max(k("batch"))}
+
+
+def batch_reading(cfg, nets: dict) -> dict:
+    """Figure 3: span of alpha-hat over the batch sizes and the scorecard verdict."""
+    return {"batch_span": tc.sweep_spans(nets)["batch"][0],
+            "batch_span_fixed": tc.sweep_spans(nets, "alpha_train_fixed")["batch"][0],
+            "batch_verdict": tc.claim_batch(cfg, nets).verdict, "batch_epochs": cfg.batch_epochs}
+
+
+def track_reading(cfg, nets: dict) -> dict:
+    """Figure 4: the tracked run's drop, jump, excursion, accuracies at its extremes and the scorecard verdict."""
+    row = tc.tracked_row(nets)
+    track, ph = row["track"], tc.two_phase_stats(row["track"])
+    a, acc = np.array([t["alpha"] for t in track]), np.array([t["train_acc"] for t in track])
+    i_min = int(np.argmin(a))
+    i_max = i_min + int(np.argmax(a[i_min:]))
+    return {"track_width": int(row["width"]), "track_steps": int(track[-1]["step"]), "track_drop": ph["drop"],
+            "track_every": int(row["track_every"]), "track_full": "reached" if acc[-1] >= 1.0 else "not reached",
+            "track_step_min": int(ph["step_min"]), "track_jump": ph["jump"],
+            "track_step_max": int(track[i_max]["step"]),
+            "track_end": ph["alpha_end"], "track_excursion": float(a.max() - a.min()), "track_dist": 2 - float(a.max()),
+            "track_threshold": tc.two_phase_threshold(ph), "track_acc_min": float(acc[i_min]),
+            "track_acc_max": float(acc[i_max]), "track_acc_end": float(acc[-1]),
+            "track_verdict": tc.claim_two_phases(cfg, nets).verdict}
+
+
+def pooling_reading(cfg, sens: dict, nets: dict, calib: dict) -> dict:
+    """Figure 6: pooling variants at one K1 on trained nets, the calibration against i.i.d. SaS, raw pixels, init."""
+    tr = tc.trained_variants(sens)
+    get = lambda k: np.array([v[k] for v in tr.values()], float)  # noqa: E731
+    pooled, perm, std, hill = get("pooled"), get("permuted"), get("standardised_permuted"), get("hill_pooled")
+    gain = perm - pooled
+    raw, base = (nets["raw"].ok or [{}])[0], sens.get(f"w{cfg.base_width} d{cfg.base_depth}", {})
+    init = [v for k, v in sens["init, Gaussian inputs"].items() if k in ("pooled", "permuted",
+                                                                        "standardised_permuted")]
+    eq, err, _ = tc.pooling_equivalent(sens, calib)
+    return {"pool_min": pooled.min(), "pool_max": pooled.max(), "std_min": std.min(), "std_max": std.max(),
+            "perm_gain_min": gain.min(), "perm_gain_max": gain.max(),
+            "perm_dir": "up" if gain.min() > 0 else "down" if gain.max() < 0 else
+            "up for some nets and down for others",
+            "hill_min": hill.min(), "hill_max": hill.max(),
+            "hill_vs_2": "above 2 on every trained net, a lighter tail than any α < 2" if hill.min() > 2 else
+            "not above 2 on every trained net", "raw_zero": raw.get("zero_fraction", NAN),
+            "raw_pooled": (raw.get("variants") or {}).get("pooled", NAN),
+            "raw_nonzero": (raw.get("variants") or {}).get("nonzero_pooled") or NAN,
+            "base_pooled": base.get("pooled", NAN), "init_min": min(init), "init_max": max(init),
+            "calib_std_2": float(calib["standardised_permuted"][-1]), "calib_alpha_max": float(calib["alphas"][-1]),
+            "calib_std_low": float(calib["standardised_permuted"][0]), "calib_alpha_low": float(calib["alphas"][0]),
+            "pool_equiv": eq, "pool_equiv_err": err, "calib_rows": int(calib["shape"][0]),
+            "calib_cols": int(calib["shape"][1]), "verdict_pooling": tc.claim_pooling(cfg, sens, calib).verdict}
+
+
+def exit_reading(cfg, exits: dict) -> dict:
+    """Figure 7: sim/theory range, fitted slopes against alpha, the Brownian slope and the scorecard verdict."""
+    res = exits["eps"]
+    ratios, slopes = [r for _, r in tc.exit_ratios(cfg, res).values()], fitted_slopes(res, "eps")
+    excess = {a: abs(s) - a for a, s in slopes.items() if a < 2}
+    if excess:
+        worst = max(excess, key=excess.get)
+        word = "steeper than" if min(excess.values()) > 0 else "not steeper than"
+        lo, hi = min(excess.values()), excess[worst]
+        by = f"by {hi:+.2f}" if len(excess) == 1 else f"by {lo:+.2f} to {hi:+.2f}, most at α = {worst:g}"
+        slope_text = f"{word} α for every α < 2 ({by})"
+    else:
+        slope_text = "not available (too few uncensored settings)"
+    brown = (f"have a log-log slope of {slopes[2.0]:.2f}, " + ("steeper than every Lévy one"
+             if tc.brownian_steepest(slopes) else "not steeper than every Lévy one")) if 2.0 in slopes else \
+        "were not fitted in this profile"
+    return {"exit_ratio_min": min(ratios) if ratios else NAN, "exit_ratio_max": max(ratios) if ratios else NAN,
+            "exit_slopes": slope_text, "exit_brownian": brown, "exit_verdict": tc.claim_levy(cfg, exits).verdict}
+
+
+def sweep_rows(nets: dict) -> list[dict]:
+    """Rows of a rendered table: per sweep, loss and setting, alpha-hat at both K1 (mean ± std over seeds)."""
+    rows = []
+    for name, x in (("width", "width"), ("depth", "depth"), ("cnn", "width")):
+        if name not in nets:
+            continue
+        for key in sorted({(r.get("dataset"), r["loss"]) for r in nets[name].ok}):
+            match = dict(dataset=key[0], loss=key[1])
+            xs, m, s = nets[name].curve(x, **match)
+            _, mf, sf = nets[name].curve(x, "alpha_train_fixed", **match)
+            rows += [{"sweep": name, "dataset": key[0], "loss": key[1], "setting": int(v),
+                      "α̂ (K1 ≈ √N)": f"{a:.2f} ± {e:.2f}", "α̂ (fixed K1)": f"{af:.2f} ± {ef:.2f}"}
+                     for v, a, e, af, ef in zip(xs, m, s, mf, sf)]
+    return rows
+
+
+def benchmark_rows() -> list[dict]:
+    """The benchmark's saved ratios (benchmarks/bench_tail_index.py), as table rows; [] when it was not run."""
+    from ...results import output_dir
+    import json
+
+    path = output_dir("tail_index") / "benchmark.json"
+    if not path.exists():
+        return []
+    b = json.loads(path.read_text())
+    return [{"quantity": k, "value": v} for k, v in b.get("summary", {}).items()]

@@ -1,0 +1,115 @@
+"""The scorecard page and the index's tally: per chapter an HTML table of the paper's claims (verdict first, claim in
+rendered math, paper value with its source, ours with uncertainty, a link to the backing figure), rows beyond the
+paper apart and never counted."""
+from __future__ import annotations
+
+import html
+import re
+
+VERDICT_ORDER = ("reproduced", "partly", "not reproduced", "inconclusive", "not run")
+VERDICT_MARK = {v: f'<span class="pr-badge pr-{v.replace(" ", "-")}">{v}</span>' for v in VERDICT_ORDER}
+SHORT_TITLES = {  # chapter -> the short name a scorecard heading shows (falls back to the chapter's title)
+    "tail_index": "Tail index (Şimşekli et al. 2019)",
+    "sgd_regimes": "Lazy and feature regimes (Sclocchi et al. 2023)",
+    "escape_rate": "Power-law escape (Mori et al. 2022)",
+    "gradient_structure": "Gradient structure (Xie et al. 2023)",
+}
+_MATH = re.compile(r"(?<!\\)\$(.+?)(?<!\\)\$")
+
+
+def figure_anchor(chapter: str, figure: str) -> str:
+    """HTML id that :func:`paper_repro.plotting.save_figure` puts above a saved figure in the chapter's page."""
+    return "fig-" + re.sub(r"[^A-Za-z0-9_-]+", "-", f"{chapter}-{figure}")
+
+
+def _html_text(text: str) -> str:
+    """Escape ``text`` for HTML, rendering ``$...$`` spans as MathJax inline math (typeset by the book's MathJax)."""
+    out, pos = [], 0
+    text = str(text or "")
+    for m in _MATH.finditer(text):
+        out.append(html.escape(text[pos:m.start()]))
+        out.append(f'<span class="math notranslate nohighlight">\\({html.escape(m.group(1))}\\)</span>')
+        pos = m.end()
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+def short_title(name: str, title: str = "") -> str:
+    """The chapter's short name for headings and tables."""
+    return SHORT_TITLES.get(name, title or name)
+
+
+def tally(rows: list[dict]) -> dict[str, int]:
+    """Verdict counts of a chapter's paper claims (rows beyond the paper are not counted)."""
+    return {v: sum(c["verdict"] == v for c in rows if not c.get("beyond")) for v in VERDICT_ORDER}
+
+
+def _claim_rows(name: str, rows: list[dict]) -> str:
+    """An HTML scorecard table (verdict first; claim; paper value with source; ours with uncertainty)."""
+    body = []
+    for c in rows:
+        claim = _html_text(c["statement"])
+        if c.get("figure"):
+            claim += (f' <a class="pr-fig" href="{name}.html#{figure_anchor(name, c["figure"])}" '
+                      f'title="the figure behind this row">figure&nbsp;→</a>')
+        if c.get("detail"):
+            claim += f'<details class="pr-detail"><summary>how</summary>{_html_text(c["detail"])}</details>'
+        source = c.get("source") or ""
+        src = (f'<span class="pr-source">{_html_text(source)}</span>' if source
+               else '<span class="pr-source pr-missing">source missing</span>')
+        paper = f"{_html_text(c['paper_value'])}<br>{src}"
+        ours = _html_text(c["ours"])
+        if c.get("dataset"):
+            ours += f'<br><span class="pr-source">{_html_text(c["dataset"])}</span>'
+        verdict = c["verdict"]
+        body.append(f'<tr class="pr-{verdict.replace(" ", "-")}"><td data-label="verdict" class="pr-verdict">'
+                    f'{VERDICT_MARK.get(verdict, html.escape(verdict))}</td><td data-label="claim">{claim}</td>'
+                    f'<td data-label="paper">{paper}</td><td data-label="ours">{ours}</td></tr>')
+    head = ("<thead><tr><th>verdict</th><th>claim</th><th>paper (source)</th><th>ours</th>"
+            "</tr></thead>")
+    return f'<div class="pr-scorecard"><table>{head}<tbody>{"".join(body)}</tbody></table></div>'
+
+
+def _profiles(rows: list[dict]) -> str:
+    return ", ".join(sorted({c.get("profile", "") for c in rows} - {""})) or "—"
+
+
+def scorecard_markdown(claims: dict[str, list[dict]], chapters: list[tuple[str, str]]) -> str:
+    """The scorecard page body: per chapter a heading linked to the chapter and an HTML table of its paper claims,
+    then a table of its rows beyond the paper (never tallied); chapters without results are marked not run."""
+    parts = [tally_markdown(claims, chapters)]
+    for name, title in chapters:
+        rows = claims.get(name) or []
+        parts.append(f"## {{doc}}`{short_title(name, title)} <{name}>`\n")
+        paper = [c for c in rows if not c.get("beyond")]
+        beyond = [c for c in rows if c.get("beyond")]
+        if not rows:
+            parts.append("*Not run: this chapter saved no claims in this build.*\n")
+            continue
+        parts.append(f"Profile: `{_profiles(rows)}`.\n")
+        parts.append(_claim_rows(name, paper) + "\n" if paper else "No claims of the paper were checked.\n")
+        if beyond:
+            parts.append(f"**Beyond the paper** (not in the tally):\n\n{_claim_rows(name, beyond)}\n")
+    return "\n".join(parts)
+
+
+def tally_markdown(claims: dict[str, list[dict]], chapters: list[tuple[str, str]], *, link_prefix: str = "") -> str:
+    """Per-chapter verdict counts of the papers' claims (beyond-the-paper rows excluded) and their profile, as an
+    HTML table; ``link_prefix`` is the path from the page to the chapters' folder."""
+    cols = VERDICT_ORDER[:4]
+    head = "".join(f'<th class="pr-count">{v}</th>' for v in cols)
+    body, total = [], dict.fromkeys(cols, 0)
+    for name, title in chapters:
+        rows = claims.get(name) or []
+        counts = tally(rows)
+        for v in cols:
+            total[v] += counts[v]
+        cells = "".join(f'<td class="pr-count" data-label="{v}">{counts[v]}</td>' for v in cols)
+        prof = _profiles(rows) if rows else "not run"
+        body.append(f'<tr><td data-label="chapter"><a href="{link_prefix}{name}.html">'
+                    f"{html.escape(short_title(name, title))}</a></td>{cells}"
+                    f'<td data-label="profile">{html.escape(prof)}</td></tr>')
+    cells = "".join(f'<td class="pr-count" data-label="{v}"><b>{total[v]}</b></td>' for v in cols)
+    body.append(f'<tr class="pr-total"><td data-label="chapter"><b>all chapters</b></td>{cells}<td></td></tr>')
+    return (f'<div class="pr-scorecard pr-tally"><table><thead><tr><th>chapter</th>{head}<th>profile</th></tr>'
+            f'</thead><tbody>{"".join(body)}</tbody></table></div>\n')
