@@ -1,6 +1,5 @@
 """Runs that fail or are interrupted never replace the last good notebook and results; profiles are kept apart;
 the CLI reports a failure in one line with the partial notebook; sweep flags arrive as papermill parameters."""
-import os
 import subprocess
 import sys
 

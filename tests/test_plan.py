@@ -1,6 +1,5 @@
 """Run plans: every chapter plans its ``paper`` preset, the CLI prints it and stops on a missing dataset before any
 compute, and a planned peak memory agrees with the one measured on a small run."""
-import dataclasses
 import json
 import os
 import shutil

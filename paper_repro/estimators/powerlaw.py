@@ -59,9 +59,10 @@ class PowerLawResult:
         ax.loglog(xs[keep], p[keep], ".", ms=2, label=label)
         grid = np.geomspace(self.xmin, xs[-1], 50)
         ax.loglog(grid, self.n_tail / self.n * self.ccdf(grid), "r--",
-                  label=f"fit beta={self.beta:.2f}, d_ks={self.ks_distance:.3f} (d_c={self.critical_value:.3f})")
+                  label=rf"fit $\hat\beta$ = {self.beta:.2f}, $d_{{ks}}$ = {self.ks_distance:.3f} "
+                  rf"($d_c$ = {self.critical_value:.3f})")
         ax.axvline(self.xmin, color="gray", lw=0.8, ls=":")
-        ax.set(xlabel="|value|", ylabel="P(X >= x)")
+        ax.set(xlabel="$|x|$", ylabel=r"$P(X \geq x)$")
         ax.legend(fontsize=7)
         return ax
 

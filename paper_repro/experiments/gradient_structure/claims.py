@@ -15,8 +15,11 @@ from scipy import stats
 from ...results import Claim, interval_verdict
 
 SUBSPACE_SIN_TOL = 0.3  # sin Theta_1 at most this (principal angle <= 17.5 degrees): a stable top direction
-SOURCE = "qualitative (abstract; Sec. 3)"  # the paper gives these findings without a number
-SOURCE_SPEC = "qualitative (abstract; Sec. 4)"
+# The findings as the paper's abstract states them, in words (its body, tables and figures could not be read here:
+# the stored copies of the paper give its first page only), so no row has a paper number.
+SOURCE = "qualitative (abstract)"
+SOURCE_SPEC = "qualitative (abstract)"
+SOURCE_SUBSPACE = "qualitative (paper's Davis-Kahan argument; section not located)"
 
 
 def rate(values) -> tuple[float, float, int]:
@@ -29,7 +32,8 @@ def rate(values) -> tuple[float, float, int]:
 
 
 def majority_verdict(p: float, se: float) -> str:
-    """'usually' as a majority: reproduced when p - 2 se > 1/2, not reproduced when p + 2 se < 1/2, else inconclusive."""
+    """'usually' as a majority: reproduced when p - 2 se > 1/2, not reproduced when p + 2 se < 1/2, else
+    inconclusive."""
     if not (np.isfinite(p) and np.isfinite(se)):
         return "not run"
     return "reproduced" if p - 2 * se > 0.5 else "not reproduced" if p + 2 * se < 0.5 else "inconclusive"
@@ -82,13 +86,13 @@ def subspace_claim(result, **common) -> Claim:
                  "small for small $k$, growing with $k$ as the eigengaps shrink; Davis-Kahan)")
     if not st:
         return Claim("subspace_stable", statement, "large eigengaps make the top subspace robust",
-                     "not measured", "not run", "", source=SOURCE_SPEC, figure="fig3b_subspace_stability", **common)
+                     "not measured", "not run", "", source=SOURCE_SUBSPACE, figure="fig3b_subspace_stability", **common)
     ok = [s.sin_theta[0] <= SUBSPACE_SIN_TOL and s.sin_theta[-1] > s.sin_theta[0] for s in st]
     p, se, n = rate(ok)
     rho = stats.spearmanr(np.concatenate([s.rel_gap for s in st]), np.concatenate([s.sin_theta for s in st]))[0]
     return Claim("subspace_stable", statement, "large eigengaps make the top subspace robust",
                  f"{p:.0%} of {n} spectra stable; Spearman(relative gap, sin Theta) = {rho:.2f}",
-                 majority_verdict(p, se), "all settings", source=SOURCE_SPEC, figure="fig3b_subspace_stability",
+                 majority_verdict(p, se), "all settings", source=SOURCE_SUBSPACE, figure="fig3b_subspace_stability",
                  detail=f"sin Theta_1 <= {SUBSPACE_SIN_TOL} and larger at k = {st[0].ks[-1]}", **common)
 
 

@@ -101,11 +101,11 @@ def make_config(profile: str = "quick", **overrides) -> GradientStructureConfig:
 
 def shrink(cfg: GradientStructureConfig) -> GradientStructureConfig:
     """The same datasets, models, batch sizes, stages and measurements, every size cut to the minimum (tests)."""
+    test_bs = tuple(dict.fromkeys(min(b, 256) for b in cfg.test_batch_sizes))
     return dataclasses.replace(cfg, fcn_widths=(8,) * len(cfg.fcn_widths), resnet_width=2,
                                n_train=max((1024, *cfg.batch_sweep)), epochs=1, n_draws=2, top_k=100,
-                               test_batch_sizes=tuple(min(b, 256) for b in cfg.test_batch_sizes), n_batches=60,
-                               n_coords=8, n_spectrum=300, gram_block_bytes=2 ** 20, n_boot=3, n_rep=2,
-                               accept_sizes=(300,), mech_coords=5000)
+                               test_batch_sizes=test_bs, n_batches=60, n_coords=8, n_spectrum=300,
+                               gram_block_bytes=2 ** 22, n_boot=3, n_rep=2, accept_sizes=(300,), mech_coords=5000)
 
 
 def settings(cfg: GradientStructureConfig) -> list[tuple[str, str, int]]:

@@ -121,11 +121,12 @@ def analyze_checkpoint(model, data, cfg: GradientStructureConfig, step: int, bat
     gen = torch.Generator().manual_seed(cfg.seed + step)
     p = sum(q.numel() for q in model.parameters())
     coords = torch.randperm(p, generator=gen)[: cfg.n_coords]
-    dim = dimension_wise(model, data, cfg, batch_size, cfg.seed + step + 1)
+    dim = dimension_wise(model, data, cfg, min(batch_size, len(data)), cfg.seed + step + 1)
     pool = data.x[: cfg.n_spectrum], data.y[: cfg.n_spectrum]
     parts = gram_by_blocks(model, *pool, cfg.gram_block_bytes, coords, with_gram=with_spectrum)
     sub = parts.coords
-    iters = [minibatch_means(sub, b, cfg.n_batches, seed=cfg.seed + b) for b in cfg.test_batch_sizes]
+    test_bs = tuple(min(b, len(sub)) for b in cfg.test_batch_sizes)  # capped only on data smaller than B (tests)
+    iters = [minibatch_means(sub, b, cfg.n_batches, seed=cfg.seed + b) for b in test_bs]
     grads = [pass_fraction(it, ITER_TAIL) for it in iters]
     noises = [pass_fraction(it - sub.mean(0), ITER_TAIL)[0] for it in iters]
     arrays = {**dim.pop("arrays"), "iter_coord0": iters[0][:, 0].cpu().numpy()}
@@ -137,10 +138,10 @@ def analyze_checkpoint(model, data, cfg: GradientStructureConfig, step: int, bat
         k = parts.k.double()
         m = min(cfg.n_batches, cfg.n_spectrum, 1000)
         mb_s = tuple(fit_resolved_spectrum(minibatch_spectrum(k, b, m, cfg.seed + b).cpu().numpy(), m).s
-                     for b in cfg.test_batch_sizes)
+                     if b < len(k) else float("nan") for b in test_bs)  # B = n: every minibatch is the pool
         stab = split_stability(k / len(k), seed=cfg.seed + step, ks=SUBSPACE_KS)
     return Checkpoint(dataset=dataset, model=name, batch_size=batch_size, step=step, **dim,
-                      iter_batch_sizes=tuple(cfg.test_batch_sizes), iter_pass_grad=tuple(g[0] for g in grads),
+                      iter_batch_sizes=test_bs, iter_pass_grad=tuple(g[0] for g in grads),
                       iter_pass_noise=tuple(noises), iter_pass_grad_free=tuple(g[1] for g in grads),
                       var_fit=fit_power_law(parts.var.cpu().numpy()), spectrum=spec, minibatch_s=mb_s,
                       subspace=stab, arrays=arrays)
@@ -153,18 +154,20 @@ def run_setting(spec: RunSpec) -> dict:
     device = resolve_device(cfg.device)
     data = training_data(spec.dataset, cfg.n_train, cfg.seed, device)
     model = build_model(spec.model, data, cfg.fcn_widths, cfg.resnet_width, cfg.seed).to(device)
-    total = cfg.epochs * (len(data) // spec.batch_size)
+    batch = min(spec.batch_size, len(data))  # smaller only on a dataset smaller than B (tiny test files)
+    total = cfg.epochs * (len(data) // batch)
     spec_steps = {int(round(f * total)) for f in cfg.spectrum_stages}
     cps = []
-    train = train_with_checkpoints(model, data, cfg, spec.batch_size, lambda step, m: cps.append(analyze_checkpoint(
+    train = train_with_checkpoints(model, data, cfg, batch, lambda step, m: cps.append(analyze_checkpoint(
         m, data, cfg, step, spec.batch_size, spec.dataset, spec.model, step in spec_steps)))
-    return to_jsonable({**train, "params": sum(q.numel() for q in model.parameters()), "checkpoints": cps})
+    return to_jsonable({**train, "params": sum(q.numel() for q in model.parameters()), "batch_used": batch,
+                        "checkpoints": cps})
 
 
 def checkpoint_from_record(r: dict) -> Checkpoint:
     """Rebuild a Checkpoint from its JSON record (None back to NaN, lists to tuples and arrays)."""
     nan = lambda v: float("nan") if v is None else v  # noqa: E731
-    fit = lambda d: PowerLawResult(**d)  # noqa: E731
+    fit = lambda d: PowerLawResult(**{k: nan(v) for k, v in d.items()})  # noqa: E731
     spec = r["spectrum"] and SpectrumFit(**{**r["spectrum"], "fit": fit(r["spectrum"]["fit"]),
                                             **{k: tuple(map(nan, r["spectrum"][k])) for k in ("ks", "s_by_k")},
                                             "pass_by_k": tuple(r["spectrum"]["pass_by_k"])})

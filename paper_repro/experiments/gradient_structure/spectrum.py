@@ -7,6 +7,7 @@ A covariance estimated from n samples resolves only its top eigenvalues: we fit 
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 
@@ -96,12 +97,31 @@ def gram_by_blocks(model, x, y, max_bytes: int, coords=None, with_gram: bool = T
     return GramParts(k=k, var=torch.cat(var), coords=sub)
 
 
+SMALL_EIG = 6000  # CPU eigenproblems up to this size run on one thread (see few_threads)
+
+
+@contextlib.contextmanager
+def few_threads(t: torch.Tensor):
+    """One torch thread for a small CPU eigenproblem: multithreaded LAPACK busy-waits on a loaded machine (n = 500:
+    9 s on two contended threads against 0.02 s on one); large or GPU problems keep the thread count."""
+    before = torch.get_num_threads()
+    small = t.device.type == "cpu" and t.shape[-1] <= SMALL_EIG
+    if small:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if small:
+            torch.set_num_threads(before)
+
+
 def centred_eigenvalues(k: torch.Tensor) -> np.ndarray:
     """Descending eigenvalues of the covariance of the rows behind the uncentred Gram k: eig(H k H / n), float32."""
     n = len(k)
     kd = k.double()
     kd = kd - kd.mean(0, keepdim=True) - kd.mean(1, keepdim=True) + kd.mean()
-    ev = torch.linalg.eigvalsh((kd / n).float())
+    with few_threads(kd):
+        ev = torch.linalg.eigvalsh((kd / n).float())
     return ev.flip(0).clamp_min(0.0).double().cpu().numpy()
 
 
@@ -126,7 +146,7 @@ class SpectrumFit:
     def s_spread(self) -> float:
         """max - min of s over the resolved k (k <= k_max) of the scan: the fit's sensitivity to k."""
         s = [v for k, v in zip(self.ks, self.s_by_k) if k <= self.k_max]
-        return float(max(s) - min(s))
+        return float(max(s) - min(s)) if s else float("nan")
 
 
 def _fit_top(ev: np.ndarray, k: int) -> PowerLawResult:
@@ -141,8 +161,12 @@ def fit_resolved_spectrum(ev, n: int | None = None, frac: float = SPEC_FRAC) -> 
     k_max = max(4, int(math.floor(frac * n)))
     ks = sorted({max(4, k_max // 4), max(4, k_max // 2), k_max, *[k for k in (2 * k_max, 5 * k_max) if k <= n // 2]})
     ks = [k for k in ks if k <= len(ev) and np.sum(ev[:k] > 0) >= 2]
-    fits = [_fit_top(ev, k) for k in ks]
     pos = ev[:k_max] > 0
+    if k_max not in ks or pos.sum() < 2:  # a (near) zero covariance: nothing to fit
+        nan = float("nan")
+        return SpectrumFit(n=n, k_max=k_max, fit=PowerLawResult(nan, nan, 0, int(np.sum(ev > 0)), nan, nan, 0.05),
+                           ks=(), s_by_k=(), pass_by_k=(), slope=nan)
+    fits = [_fit_top(ev, k) for k in ks]
     slope = float(np.polyfit(np.log(np.arange(1, k_max + 1)[pos]), np.log(ev[:k_max][pos]), 1)[0])
     return SpectrumFit(n=n, k_max=k_max, fit=fits[ks.index(k_max)], ks=tuple(ks), s_by_k=tuple(f.s for f in fits),
                        pass_by_k=tuple(f.passes for f in fits), slope=slope)
@@ -167,4 +191,5 @@ def minibatch_spectrum(k: torch.Tensor, batch_size: int, n_batches: int, seed: i
     sel = selection(len(k), batch_size, n_batches, seed, k.dtype, k.device).to_dense()
     a = sel @ k @ sel.T
     a = a - a.mean(0, keepdim=True) - a.mean(1, keepdim=True) + a.mean()  # H A H: centre the minibatch gradients
-    return torch.linalg.eigvalsh(a / n_batches).flip(0).clamp_min(0.0)
+    with few_threads(a):
+        return torch.linalg.eigvalsh(a / n_batches).flip(0).clamp_min(0.0)

@@ -10,10 +10,12 @@ import dataclasses
 
 import numpy as np
 import scipy.linalg
+import torch
 from scipy.linalg import lapack
 from scipy.sparse.linalg import LinearOperator, eigsh
 
 from ...results import to_numpy
+from .spectrum import few_threads
 
 SUBSPACE_KS = (1, 2, 5, 10, 20, 50)  # sizes k of the top-k eigenspaces compared across the two halves
 
@@ -39,9 +41,10 @@ class SubspaceStability:
 
 def top_eigen(k: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
     """The m largest eigenvalues (descending) and eigenvectors of the symmetric matrix k."""
-    n = len(k)
-    lam, vec = scipy.linalg.eigh(k, subset_by_index=[n - m, n - 1], driver="evx")  # fastest for few pairs
-    return lam[::-1], vec[:, ::-1]
+    kt = torch.as_tensor(k, dtype=torch.float64)
+    with few_threads(kt):
+        lam, vec = torch.linalg.eigh(kt)
+    return lam.numpy()[::-1][:m].copy(), vec.numpy()[:, ::-1][:, :m].copy()
 
 
 def difference_op_norm(kz: np.ndarray, d: np.ndarray, dense_below: int = 300, seed: int = 0) -> float:
@@ -53,7 +56,10 @@ def difference_op_norm(kz: np.ndarray, d: np.ndarray, dense_below: int = 300, se
     low = np.tril(c)[:, :rank]
     dp = d[piv - 1]
     if rank < max(dense_below, 3):
-        return float(np.abs(np.linalg.eigvalsh(low.T @ (dp[:, None] * low))).max(initial=0.0))
+        low_t = torch.as_tensor(low)
+        with few_threads(low_t):
+            ev = torch.linalg.eigvalsh(low_t.T @ (torch.as_tensor(dp)[:, None] * low_t))
+        return float(ev.abs().max()) if len(ev) else 0.0
     op = LinearOperator((rank, rank), matvec=lambda x: low.T @ (dp * (low @ x)), dtype=np.float64)
     v0 = np.random.default_rng(seed).standard_normal(rank)
     return float(np.abs(eigsh(op, k=1, which="LM", tol=0, v0=v0, return_eigenvectors=False)).max())

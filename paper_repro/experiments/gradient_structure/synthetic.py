@@ -161,9 +161,11 @@ def make_tests_render(real_values: np.ndarray | None = None, seed: int = 0):
         else:
             x = synthetic_values(source, n, seed=seed)
         fit = fit_rule(x, xmin_rule, max_candidates=500)
-        fig, ax = plt.subplots(figsize=(4.2, 3.2), layout="constrained")
-        fit.plot(x, ax=ax, label=f"{source}, n={n}")
-        ax.set_title(f"{'PASSES' if fit.passes else 'fails'} d_ks < d_c (xmin {xmin_rule})", fontsize=9)
+        fig, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")  # >= 600 px at 100 dpi: one render
+        fit.plot(x, ax=ax, label=f"{source}, $n$ = {n}")
+        verdict = "passes" if fit.passes else "fails"
+        ax.set_title(rf"{verdict} $d_{{ks}} < d_c$ ($x_{{\min}}$ {xmin_rule}): $\hat\beta$ = {fit.beta:.2f}",
+                     fontsize=9)
         return fig
 
     return render

@@ -6,32 +6,33 @@ import numpy as np
 from ...results import Claim, interval_verdict
 from .config import CHAPTER  # noqa: F401  (re-exported)
 from .sweeps import equivalent_alpha
-from .figures import fitted_slopes
+from .figures import fitted_slopes, slope_errors
 from .sweeps import exit_theory
+from .verdicts import Z, all_of, pm, threshold_verdict
 
-# Sources checked against the paper's text (see /tmp/team/sources.md of the sources pass): only the abstract and the
-# released code could be read; the experiments' section and figure numbers could not, so rows say "qualitative"
-# with what was checked rather than a section number.
+# Sources checked against the paper's text (sources pass, and a second search): only the abstract and the released
+# code could be read; the experiments' section and figure numbers could not, so rows say "qualitative" with what was
+# checked rather than a section or figure number (none is typed from memory).
 SRC_ABSTRACT = "Abstract ('in all settings, the GN is highly non-Gaussian and admits heavy-tails')"
 SRC_ARCH = "qualitative (Abstract: tails studied 'in varying network architectures and sizes'); figure unverified"
-SRC_UNVERIFIED = "qualitative (paper's experiments; section/figure not verified)"
+SRC_UNVERIFIED = "qualitative (abstract; the experiments' section/figure could not be read)"
 SRC_ESTIMATOR = "Mohammadi et al. (2015); released utils.py alpha_estimator, K1 from main.py"
 SRC_METASTABLE = ("Abstract ('jumps … transition from narrow minima to wider minima'); exit-time law from "
                   "Imkeller & Pavlyukevich (2006)")
 
 
+PHASE_MIN = 0.02  # smallest drop or jump of alpha-hat that counts as a phase (derived here)
+
+
 def two_phase_stats(track: list, key: str = "alpha") -> dict:
-    """Drop into the global minimum of alpha-hat (from the highest value before it), the jump after it, final value."""
+    """Drop into the global minimum of alpha-hat (from the highest value before it), the jump after it, final value,
+    and ``err``: the standard error of a drop or jump (difference of two points, sqrt(2) x the median stderr)."""
     a = np.array([t[key] for t in track])
-    err = float(np.median([t.get("stderr", 0.0) for t in track]))
+    err = float(np.median([t.get("stderr", np.nan) for t in track]))
     i = int(np.argmin(a))
     return {"alpha_start": float(a[0]), "alpha_min": float(a[i]), "step_min": track[i]["step"],
             "drop": float(a[:i + 1].max() - a[i]), "jump": float(a[i:].max() - a[i]), "alpha_end": float(a[-1]),
-            "stderr": err}
-
-
-def _verdict(ok: bool, partly: bool = False) -> str:
-    return "reproduced" if ok else "partly" if partly else "not reproduced"
+            "stderr": err, "err": float(np.sqrt(2) * err)}
 
 
 def _common(cfg) -> dict:
@@ -44,23 +45,44 @@ def trained_alphas(nets: dict, key: str = "alpha_train") -> np.ndarray:
 
 
 def claim_alpha_below_2(cfg, nets: dict) -> Claim:
-    """Claim: alpha-hat below 2 on every trained net (all sweeps), paper's K1."""
-    a = trained_alphas(nets)
+    """Claim: alpha-hat below 2 on every trained net (all sweeps), paper's K1; each net's interval
+    alpha-hat +- 2 stderr must lie below 1.8 (partly: below 1.95)."""
+    a, se = trained_alphas(nets), trained_alphas(nets, "stderr_train")
+    lo, hi = ((a - Z * se).max(), (a + Z * se).max()) if len(a) else (np.nan, np.nan)
     return Claim("gn_alpha_below_2", r"The gradient noise is far from Gaussian: $\hat\alpha < 2$ in every setting",
                  r"$\hat\alpha < 2$ in all settings",
-                 f"α̂ in [{a.min():.2f}, {a.max():.2f}] over {len(a)} trained nets", _verdict(a.max() < 1.8,
-                 a.max() < 1.95), **_common(cfg), source=SRC_ABSTRACT, figure="fig2_alpha_width_depth",
-                 detail="reproduced if every α̂ < 1.8; Mohammadi estimator pooled as in the released code")
+                 f"α̂ in [{a.min():.2f}, {a.max():.2f}] over {len(a)} trained nets; largest α̂ + 2 stderr {hi:.2f}",
+                 threshold_verdict(lo, hi, 1.8, 1.95), **_common(cfg), source=SRC_ABSTRACT,
+                 figure="fig2_alpha_width_depth", detail="reproduced if every net's α̂ + 2 stderr < 1.8 (partly "
+                 "< 1.95), inconclusive if an interval straddles a threshold; Mohammadi estimator pooled as in the "
+                 "released code")
+
+
+def seed_curve(table, x: str, y: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean curve of ``y`` against ``x`` (mean over seeds of each seed's mean over the other settings, e.g. losses)
+    and its standard error from the seed spread, std(ddof=1)/sqrt(seeds); nan with one seed."""
+    xs = sorted({r[x] for r in table.ok if r.get(y) is not None})
+    m, se = [], []
+    for v in xs:
+        by_seed: dict = {}
+        for r in table.select(**{x: v}):
+            if r.get(y) is not None:
+                by_seed.setdefault(r["seed"], []).append(r[y])
+        s = np.array([np.mean(vals) for vals in by_seed.values()])
+        m.append(s.mean())
+        se.append(s.std(ddof=1) / np.sqrt(len(s)) if len(s) > 1 else np.nan)
+    return np.array(xs, float), np.array(m, float), np.array(se, float)
 
 
 def sweep_span(table, x: str, y: str) -> tuple[float, float]:
-    """(max - min of the seed-mean of ``y`` over ``x``, its uncertainty from the seed spread) for one sweep."""
-    _, m, s = table.curve(x, y)
-    ok = np.isfinite(m)
-    if ok.sum() < 2:
+    """(max - min of the mean curve of ``y`` over ``x``, its standard error from the seed spread of the two
+    extreme points, sqrt(se_max^2 + se_min^2); nan with one seed) for one sweep."""
+    _, m, se = seed_curve(table, x, y)
+    ok = np.flatnonzero(np.isfinite(m))
+    if len(ok) < 2:
         return float("nan"), float("nan")
-    n = max(len({r["seed"] for r in table.ok}), 1)
-    return float(m[ok].max() - m[ok].min()), float(np.sqrt(2) * np.nanmean(s) / np.sqrt(n)) if n > 1 else 0.0
+    i, j = ok[np.argmax(m[ok])], ok[np.argmin(m[ok])]
+    return float(m[i] - m[j]), float(np.hypot(se[i], se[j]))
 
 
 def sweep_spans(nets: dict, y: str = "alpha_train") -> dict:
@@ -72,15 +94,16 @@ def sweep_spans(nets: dict, y: str = "alpha_train") -> dict:
 def claim_architecture(cfg, nets: dict) -> Claim:
     """Claim: alpha-hat depends on width and depth, judged at the fixed K1 (the paper's K1 changes with N)."""
     fixed, paper = sweep_spans(nets, "alpha_train_fixed"), sweep_spans(nets)
-    name = max(("width", "depth"), key=lambda k: fixed[k][0])
+    name = max(("width", "depth"), key=lambda k: fixed[k][0] if np.isfinite(fixed[k][0]) else -1.0)
     span, err = fixed[name]
-    verdict = "inconclusive" if not np.isfinite(span) or span < 2 * err else _verdict(span >= 0.1, span >= 0.03)
+    verdict = threshold_verdict(span - Z * err, span + Z * err, 0.1, 0.03, below=False)
     return Claim("alpha_depends_on_architecture", r"$\hat\alpha$ depends on width and depth",
-                 r"$\hat\alpha$ varies with width and depth", f"span at K1 = {cfg.k1_fixed}: {fixed['width'][0]:.3f} "
-                 f"(widths), {fixed['depth'][0]:.3f} (depths); at K1 ≈ √N: {paper['width'][0]:.3f}, "
-                 f"{paper['depth'][0]:.3f}", verdict, **_common(cfg), source=SRC_ARCH,
-                 figure="fig2_alpha_width_depth", detail="at fixed K1: reproduced if the larger span is >= 0.1 and "
-                 "twice its seed uncertainty (partly >= 0.03); inconclusive if within twice the uncertainty")
+                 r"$\hat\alpha$ varies with width and depth", f"span at K1 = {cfg.k1_fixed}: "
+                 f"{pm(*fixed['width'])} (widths), {pm(*fixed['depth'])} (depths); at K1 ≈ √N: "
+                 f"{paper['width'][0]:.3f}, {paper['depth'][0]:.3f}", verdict, **_common(cfg), source=SRC_ARCH,
+                 figure="fig2_alpha_width_depth", detail="at fixed K1, the larger span ± 2 standard errors (seed "
+                 "spread of the mean curve): reproduced if the interval lies above 0.1, partly if above 0.03, "
+                 "inconclusive if it straddles a threshold or there is one seed")
 
 
 def claim_batch(cfg, nets: dict) -> Claim:
@@ -88,9 +111,11 @@ def claim_batch(cfg, nets: dict) -> Claim:
     span, err = sweep_spans(nets, "alpha_train_fixed")["batch"]
     return Claim("batch_size_small_effect", r"The batch size changes $\hat\alpha$ little",
                  "similar α̂ for all batch sizes", f"span over b = {', '.join(map(str, cfg.batch_sizes))} at "
-                 f"{cfg.batch_epochs:g} epochs, K1 = {cfg.k1_fixed}: {span:.3f} ± {err:.3f}",
-                 _verdict(span <= 0.1, span <= 0.25), **_common(cfg), source=SRC_UNVERIFIED,
-                 figure="fig3_alpha_batch_size", detail="reproduced if the span is <= 0.1 (partly <= 0.25)")
+                 f"{cfg.batch_epochs:g} epochs, K1 = {cfg.k1_fixed}: {pm(span, err)}",
+                 threshold_verdict(span - Z * err, span + Z * err, 0.1, 0.25), **_common(cfg),
+                 source=SRC_UNVERIFIED, figure="fig3_alpha_batch_size",
+                 detail="span ± 2 standard errors (seed spread of the mean curve): reproduced if span + 2 stderr "
+                 "<= 0.1 (partly <= 0.25); inconclusive if the interval straddles a threshold or there is one seed")
 
 
 NAN_POINT = {"step": 0, "alpha": float("nan"), "stderr": float("nan"), "alpha_test": float("nan"),
@@ -104,23 +129,53 @@ def tracked_row(nets: dict) -> dict:
 
 
 def two_phase_threshold(ph: dict) -> float:
-    """Smallest drop and jump that count as a phase: max(3 stderr, 0.02)."""
-    return max(3 * ph["stderr"], 0.02)
+    """Smallest drop and jump that count as a phase (PHASE_MIN; the uncertainty enters through the intervals)."""
+    return PHASE_MIN
+
+
+def cadence_resolution(row: dict) -> dict:
+    """What the tracked run's cadence can resolve: epochs per measurement interval and the share of the training
+    accuracy's rise (first point to its maximum) that happened within the first interval."""
+    acc = np.array([t["train_acc"] for t in row["track"]], float)
+    rise = float(np.nanmax(acc) - acc[0]) if len(acc) > 1 else np.nan
+    share = float((acc[1] - acc[0]) / rise) if len(acc) > 1 and rise > 0 else np.nan
+    epochs = row.get("track_every", 0) * row.get("batch_size", 0) / max(row.get("n_train", 1), 1)
+    return {"epochs_per_interval": epochs, "first_share": share, "acc_first": float(acc[0]),
+            "acc_second": float(acc[1]) if len(acc) > 1 else np.nan}
+
+
+def two_phase_verdict(ph: dict, res: dict, diverged: bool = False) -> str:
+    """Drop and jump each need drop - 2 err > PHASE_MIN; one whose interval lies below PHASE_MIN is absent (not
+    reproduced); an interval containing PHASE_MIN is inconclusive. When over half of the accuracy's rise happens
+    within the first measurement interval, a drop and jump during that rise are unresolved: not 'reproduced'
+    becomes inconclusive."""
+    if diverged:
+        return "inconclusive"
+    parts = [threshold_verdict(v - Z * ph["err"], v + Z * ph["err"], PHASE_MIN, below=False)
+             for v in (ph["drop"], ph["jump"])]
+    verdict = all_of(*parts)
+    unresolved = not np.isfinite(res["first_share"]) or res["first_share"] > 0.5
+    return "inconclusive" if unresolved and verdict != "reproduced" else verdict
 
 
 def claim_two_phases(cfg, nets: dict) -> Claim:
     """Claim: along training alpha-hat first drops, then jumps (tracked run, released cadence)."""
     row = tracked_row(nets)
-    ph = two_phase_stats(row["track"])
-    thr = two_phase_threshold(ph)
-    verdict = "inconclusive" if row.get("diverged") else _verdict(ph["drop"] > thr and ph["jump"] > thr)
+    ph, res = two_phase_stats(row["track"]), cadence_resolution(row)
+    verdict = two_phase_verdict(ph, res, bool(row.get("diverged")))
+    every = row.get("track_every") or cfg.track_every
     return Claim("two_phases", r"During training $\hat\alpha$ first drops, then jumps, then settles",
                  "two phases: a drop then a jump of α̂ as accuracy rises",
-                 f"drop {ph['drop']:.3f} (to {ph['alpha_min']:.3f} at step {ph['step_min']}), then jump "
-                 f"{ph['jump']:.3f}; final {ph['alpha_end']:.3f}", verdict,
-                 **_common(cfg), source=f"{SRC_UNVERIFIED}; cadence from the released main.py",
-                 figure="fig4_alpha_during_training", detail=f"measured every {cfg.track_every} iterations on train "
-                 f"and test noise; reproduced only if a drop is followed by a jump, each > {thr:.3f}")
+                 f"drop {pm(ph['drop'], ph['err'], why='stderr undefined')} (to {ph['alpha_min']:.3f} at step {ph['step_min']}), then "
+                 f"jump {pm(ph['jump'], ph['err'], why='stderr undefined')}; final {ph['alpha_end']:.3f}; train accuracy "
+                 f"{res['acc_first']:.0%} → {res['acc_second']:.0%} within the first {every} iterations",
+                 verdict, **_common(cfg), source=f"{SRC_UNVERIFIED}; cadence from the released main.py",
+                 figure="fig4_alpha_during_training", detail=f"measured every {every} iterations "
+                 f"({res['epochs_per_interval']:.2f} epochs at b = {row.get('batch_size')}; the released b = 100 "
+                 "makes it 1/6 epoch) on train and test noise: changes faster than one interval are not resolved. "
+                 f"Drop and jump each need their interval (± 2 stderr) above {PHASE_MIN}; below it the phase is "
+                 "absent at this cadence; inconclusive if an interval contains it, or if over half of the "
+                 "accuracy's rise falls within the first interval and both phases are not seen")
 
 
 def estimator_bias(syn: dict, min_size: float = 1e5) -> np.ndarray:
@@ -128,15 +183,29 @@ def estimator_bias(syn: dict, min_size: float = 1e5) -> np.ndarray:
     return np.abs(syn["mohammadi"].mean(2) - syn["alphas"][:, None])[:, syn["sizes"] >= min_size]
 
 
+def estimator_bias_interval(syn: dict, min_size: float = 1e5) -> tuple[float, float]:
+    """Interval of the largest |bias| over (alpha, n >= min_size): |bias| -+ 2 x the standard error of the mean over
+    repetitions (std(ddof=1)/sqrt(reps); nan with one repetition)."""
+    est = syn["mohammadi"][:, syn["sizes"] >= min_size]
+    if est.size == 0 or est.shape[2] < 2:
+        return np.nan, np.nan
+    bias = np.abs(est.mean(2) - syn["alphas"][:, None])
+    se = est.std(2, ddof=1) / np.sqrt(est.shape[2])
+    return float(np.maximum(bias - Z * se, 0).max()), float((bias + Z * se).max())
+
+
 def claim_estimator(cfg, syn: dict) -> Claim:
     """Claim: the Mohammadi estimator recovers alpha of SaS samples (n >= 1e5)."""
     err = estimator_bias(syn)
+    lo, hi = estimator_bias_interval(syn)
     return Claim("estimator_recovers_alpha", "The Mohammadi estimator recovers α of SαS samples",
                  "consistent estimator (Mohammadi et al. 2015)",
-                 f"max |mean α̂ - α| = {err.max():.3f} for n >= 1e5" if err.size else "no n >= 1e5 in this profile",
-                 _verdict(err.size > 0 and err.max() <= 0.05, err.size > 0 and err.max() <= 0.1) if err.size
-                 else "not run", "synthetic SαS", cfg.profile, source=SRC_ESTIMATOR,
-                 figure="fig5_estimator_validation", detail="tolerance 0.05")
+                 f"max |mean α̂ - α| = {err.max():.3f} for n >= 1e5 (with 2 stderr over repetitions: {hi:.3f})"
+                 if err.size else "no n >= 1e5 in this profile",
+                 threshold_verdict(lo, hi, 0.05, 0.1) if err.size else "not run", "synthetic SαS", cfg.profile,
+                 source=SRC_ESTIMATOR, figure="fig5_estimator_validation",
+                 detail="reproduced if every |bias| + 2 stderr <= 0.05 (partly <= 0.1); inconclusive if an "
+                 "interval straddles a threshold")
 
 
 def trained_variants(sens: dict) -> dict:
@@ -180,6 +249,33 @@ def exit_ratios(cfg, res) -> dict:
     return ratios
 
 
+def exit_ratio_errors(cfg, res) -> dict:
+    """alpha (< 2) -> standard error of the sim/theory ratio of ``exit_ratios`` (std(ddof=1)/sqrt(particles))."""
+    out = {}
+    theory = exit_theory(res, cfg.sde_dt)
+    for a, (e, _) in exit_ratios(cfg, res).items():
+        i = np.flatnonzero((res.alpha == a) & (res.eps == e) & (res.censored_fraction < 0.05))[0]
+        t = res.times[i]
+        out[a] = float(t.std(ddof=1) / np.sqrt(len(t)) / theory[i]) if len(t) > 1 else np.nan
+    return out
+
+
+def levy_parts(cfg, res) -> tuple[str, str]:
+    """(verdict of 'sim/theory within a factor 1.5 for every alpha < 2', verdict of 'the Brownian log-log slope is
+    steeper than every Levy one'), each from intervals of +- 2 standard errors."""
+    ratios, errs = exit_ratios(cfg, res), exit_ratio_errors(cfg, res)
+    r = np.array([v for _, v in ratios.values()])
+    e = np.array([errs[a] for a in ratios])
+    ratio_v = all_of(threshold_verdict((r - Z * e).max(), (r + Z * e).max(), 1.5),
+                     threshold_verdict((r - Z * e).min(), (r + Z * e).min(), 1 / 1.5, below=False))
+    sl = slope_errors(res, "eps")
+    if 2.0 not in sl:
+        return ratio_v, "reproduced"  # no Brownian run to compare: the slope part does not apply
+    gaps = [(s - sl[2.0][0], np.hypot(se, sl[2.0][1])) for a, (s, se) in sl.items() if a < 2]
+    steep_v = all_of(*[threshold_verdict(g - Z * ge, g + Z * ge, 0.0, below=False) for g, ge in gaps])
+    return ratio_v, steep_v
+
+
 def brownian_steepest(slopes: dict) -> bool:
     """True if the Brownian (alpha = 2) log-log slope against eps is steeper than every Levy one (or not run)."""
     return 2.0 not in slopes or all(slopes[2.0] < s for a, s in slopes.items() if a < 2)
@@ -189,17 +285,20 @@ def claim_levy(cfg, exits: dict) -> Claim:
     """Claim: Levy exit times follow the polynomial small-noise law, Brownian ones grow faster."""
     res = exits["eps"]
     ratios, slopes = exit_ratios(cfg, res), fitted_slopes(res, "eps")
-    ok = bool(ratios) and all(1 / 1.5 <= r <= 1.5 for _, r in ratios.values())
-    steeper = brownian_steepest(slopes)
+    parts = levy_parts(cfg, res) if ratios else ("not run", "not run")
+    n_ok = sum(p == "reproduced" for p in parts)
+    verdict = ("reproduced" if n_ok == 2 else "inconclusive" if "inconclusive" in parts else
+               "partly" if n_ok == 1 else "not reproduced") if ratios else "not run"
     return Claim("levy_exit_polynomial", "Lévy-driven SDEs leave a basin in a time polynomial in 1/ε and in the "
                  "width, Brownian ones exponentially", r"mean exit time $\approx \alpha a^\alpha / (2 c_\alpha "
                  r"\varepsilon^\alpha)$ as $\varepsilon \to 0$",
                  "; ".join(f"α={a:g}: sim/theory {r:.2f} at ε={e:g}, slope {slopes.get(a, np.nan):.2f}"
                            for a, (e, r) in ratios.items()) or "no uncensored settings",
-                 _verdict(ok and steeper, ok or steeper) if ratios else "not run", "simulated SDE", cfg.profile,
-                 source=SRC_METASTABLE, figure="fig7_exit_times",
-                 detail="reproduced if sim/theory is within a factor 1.5 at the smallest uncensored ε for every "
-                 "α < 2 and the Brownian log-log slope is the steepest")
+                 verdict, "simulated SDE", cfg.profile, source=SRC_METASTABLE, figure="fig7_exit_times",
+                 detail="reproduced if sim/theory ± 2 stderr is within a factor 1.5 at the smallest uncensored ε "
+                 "for every α < 2 and the Brownian log-log slope is steeper than every Lévy one (slope differences "
+                 "± 2 stderr from the particles' spread); partly if one of the two holds; inconclusive if an "
+                 "interval straddles its threshold")
 
 
 def make_claims(cfg, nets: dict, syn: dict, sens: dict, calib: dict, exits: dict) -> list[Claim]:

@@ -21,7 +21,7 @@ class TailIndexConfig:
     n_train: int = 60000  # first n_train training images (SGD and train noise)
     n_test: int = 10000  # first n_test test images (test noise and accuracy)
     lr: float = 0.1  # SGD learning rate (paper: 0.1, no momentum)
-    batch_size: int = 500  # SGD and noise batch size (paper text: 500; released code: 100)
+    batch_size: int = 500  # SGD and noise batch size (chosen here; the paper's value unverified; released code: 100)
     steps: int = 600  # SGD iterations of every net of the width and depth sweeps
     losses: tuple = ("nll", "hinge")  # losses of the width/depth sweeps
     seeds: tuple = (0, 1)  # seeds (error bars)

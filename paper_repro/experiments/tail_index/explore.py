@@ -40,6 +40,6 @@ def net_renderer(tables: dict, cfg):
         fig, ax = subplots(width=7)
         plot_histogram(row["hist"], row["alpha_train"], ax)
         ax.set_title(rf"width {width}, depth {depth}, $b$ = {batch_size}, {loss}: $\hat\alpha$ = "
-                     f"{row['alpha_train']:.2f}" + ("" if match else " (live, small run)"), fontsize=9)
+                     f"{row['alpha_train']:.2f}" + ("" if match else " (live, small run)"))
         return fig
     return render

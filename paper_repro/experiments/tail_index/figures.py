@@ -16,7 +16,7 @@ LOSS_LABELS = {"nll": "NLL", "hinge": "hinge"}
 def _diverged_note(ax, table: NetTable) -> None:
     """Say on the figure how many runs diverged (they are left out of every curve)."""
     if table.n_diverged:
-        ax.text(0.02, 0.02, f"{table.n_diverged} diverged run(s) left out", transform=ax.transAxes, fontsize=8)
+        ax.text(0.02, 0.02, f"{table.n_diverged} diverged run(s) left out", transform=ax.transAxes)
 
 
 def plot_histogram(hist: dict, alpha: float, ax=None, n_ref: int = 400_000):
@@ -39,7 +39,7 @@ def plot_histogram(hist: dict, alpha: float, ax=None, n_ref: int = 400_000):
     ax.loglog(mid, dens(ref_counts, n_ref), "C3-", label=rf"S$\alpha$S fit, $\alpha$={alpha:.2f}")
     ax.set(xlabel="|noise component|", ylabel="density",
            ylim=(np.nanmin(dens(counts, hist["n"])) / 10, np.nanmax(dens(counts, hist["n"])) * 10))
-    ax.legend(fontsize=8)
+    ax.legend()
     return ax
 
 
@@ -59,7 +59,7 @@ def plot_sweep(table: NetTable, x: str, ax=None, logx: bool = False, k1_fixed: i
     ticks = sorted({r[x] for r in table.ok})
     ax.set_xticks(ticks, [str(t) for t in ticks])
     ax.minorticks_off()
-    ax.legend(fontsize=8, ncols=2)
+    ax.legend(ncols=2)
     _diverged_note(ax, table)
     return ax
 
@@ -78,7 +78,7 @@ def plot_batch(table: NetTable, ax=None, k1_fixed: int | None = None):
     ax.axhline(2.0, color="gray", ls=":")
     ax.set_xticks(xs, [str(int(b)) for b in xs])
     ax.minorticks_off()
-    ax.legend(fontsize=8, ncols=2)
+    ax.legend(ncols=2)
     _diverged_note(ax, table)
     return ax
 
@@ -92,11 +92,11 @@ def plot_track(track: list, axes=None):
         err = np.array([t.get("stderr" if key == "alpha" else "stderr_test", 0.0) for t in track])
         axes[0].errorbar(steps, [t[key] for t in track], yerr=err, marker="o", ms=3, color=c, label=label)
     axes[0].set(ylabel=r"$\hat\alpha$ ($K_1 \approx \sqrt{N}$)")
-    axes[0].legend(fontsize=8)
+    axes[0].legend()
     axes[1].plot(steps, [t["train_acc"] for t in track], "o-", ms=3, label="train")
     axes[1].plot(steps, [t["test_acc"] for t in track], "s-", ms=3, label="test")
     axes[1].set(xlabel="SGD iteration", ylabel="accuracy")
-    axes[1].legend(fontsize=8)
+    axes[1].legend()
     return axes
 
 
@@ -112,7 +112,7 @@ def plot_synthetic(syn: dict, ax=None, method: str = "mohammadi"):
     ax.plot([a.min(), a.max()], [a.min(), a.max()], "k--", lw=1, label="exact")
     ax.set_ylim(0.5 * a.min(), 1.5 * a.max())
     ax.set(xlabel=r"true $\alpha$", ylabel=rf"$\hat\alpha$ ({method})")
-    ax.legend(fontsize=8)
+    ax.legend()
     return ax
 
 
@@ -130,9 +130,9 @@ def plot_sensitivity(groups: dict, ax=None):
         vals = [np.nan if v is None else v for v in vals]
         ax.bar(np.arange(len(names)) + 0.16 * (k - 2), vals, width=0.16, label=label)
     ax.axhline(2.0, color="gray", ls=":")
-    ax.set_xticks(np.arange(len(names)), names, rotation=20, fontsize=8)
+    ax.set_xticks(np.arange(len(names)), names, rotation=20)
     ax.set_ylabel(r"$\hat\alpha$")
-    ax.legend(fontsize=8, ncols=2)
+    ax.legend(ncols=2)
     return ax
 
 
@@ -149,7 +149,7 @@ def plot_calibration(calib: dict, measured: dict, ax=None):
                   label=f"trained nets: {VARIANT_LABELS[key]}")
     ax.plot([a.min(), 2], [a.min(), 2], "k:", lw=1, label="exact")
     ax.set(xlabel=r"true $\alpha$ of the i.i.d. S$\alpha$S matrix", ylabel=rf"$\hat\alpha$ ($K_1 = {calib['k1']}$)")
-    ax.legend(fontsize=7, ncols=2, loc="upper center", bbox_to_anchor=(0.5, -0.24))
+    ax.legend(ncols=2, loc="upper center", bbox_to_anchor=(0.5, -0.24))
     return ax
 
 
@@ -168,7 +168,7 @@ def plot_exit(res: ExitTimes, x: str, ax=None, dt: float = 0.0):
         ax.plot(xs, theory[rows], "-", color=f"C{k}", lw=1)
     ax.set(xscale="log", yscale="log", xlabel=r"noise scale $\varepsilon$" if x == "eps" else "basin half-width a",
            ylabel="mean first-exit time", ylim=(None, 10 * res.times.max()))
-    ax.legend(fontsize=8)
+    ax.legend()
     return ax
 
 
@@ -179,6 +179,21 @@ def fitted_slopes(res: ExitTimes, x: str) -> dict:
         rows = (res.alpha == a) & (res.censored_fraction < 0.05)
         if rows.sum() >= 2:
             out[float(a)] = float(np.polyfit(np.log(getattr(res, x)[rows]), np.log(res.mean[rows]), 1)[0])
+    return out
+
+
+def slope_errors(res: ExitTimes, x: str) -> dict:
+    """alpha -> (slope of ``fitted_slopes``, its standard error): the unweighted least-squares slope b of
+    log(mean) on log(x) with var(b) = sum (u_i - u_bar)^2 s_i^2 / (sum (u_i - u_bar)^2)^2, where
+    s_i = stderr(mean_i) / mean_i from the particles' spread."""
+    out = {}
+    for a, b in fitted_slopes(res, x).items():
+        rows = (res.alpha == a) & (res.censored_fraction < 0.05)
+        u = np.log(getattr(res, x)[rows])
+        t = res.times[rows]
+        s = t.std(1, ddof=1) / np.sqrt(t.shape[1]) / t.mean(1)
+        du = u - u.mean()
+        out[a] = (b, float(np.sqrt(np.sum(du ** 2 * s ** 2)) / np.sum(du ** 2)))
     return out
 
 
@@ -197,6 +212,6 @@ def plot_cnn(table: NetTable, ax=None):
     ax.axhline(2.0, color="gray", ls=":")
     ax.set(xscale="log", xlabel="channel scale ch (released AlexNet)", ylabel=r"$\hat\alpha$ (train noise)",
            ylim=(0, 2.1))
-    ax.legend(fontsize=8, ncols=2)
+    ax.legend(ncols=2)
     _diverged_note(ax, table)
     return ax

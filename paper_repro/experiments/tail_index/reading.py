@@ -78,9 +78,11 @@ def k1_reading(nets: dict) -> dict:
 
 
 def batch_reading(cfg, nets: dict) -> dict:
-    """Figure 3: span of alpha-hat over the batch sizes and the scorecard verdict."""
-    return {"batch_span": tc.sweep_spans(nets)["batch"][0],
-            "batch_span_fixed": tc.sweep_spans(nets, "alpha_train_fixed")["batch"][0],
+    """Figure 3: span of alpha-hat over the batch sizes (with '± 2 stderr' from the seed spread, or why there is
+    none) and the scorecard verdict."""
+    span, err = tc.sweep_spans(nets, "alpha_train_fixed")["batch"]
+    return {"batch_span": tc.sweep_spans(nets)["batch"][0], "batch_span_fixed": span,
+            "batch_span_err": tc.pm(span, err).partition(" ")[2],
             "batch_verdict": tc.claim_batch(cfg, nets).verdict, "batch_epochs": cfg.batch_epochs}
 
 
@@ -88,6 +90,7 @@ def track_reading(cfg, nets: dict) -> dict:
     """Figure 4: the tracked run's drop, jump, excursion, accuracies at its extremes and the scorecard verdict."""
     row = tc.tracked_row(nets)
     track, ph = row["track"], tc.two_phase_stats(row["track"])
+    res = tc.cadence_resolution(row)
     a, acc = np.array([t["alpha"] for t in track]), np.array([t["train_acc"] for t in track])
     i_min = int(np.argmin(a))
     i_max = i_min + int(np.argmax(a[i_min:]))
@@ -98,7 +101,9 @@ def track_reading(cfg, nets: dict) -> dict:
             "track_end": ph["alpha_end"], "track_excursion": float(a.max() - a.min()), "track_dist": 2 - float(a.max()),
             "track_threshold": tc.two_phase_threshold(ph), "track_acc_min": float(acc[i_min]),
             "track_acc_max": float(acc[i_max]), "track_acc_end": float(acc[-1]),
-            "track_verdict": tc.claim_two_phases(cfg, nets).verdict}
+            "track_verdict": tc.claim_two_phases(cfg, nets).verdict, "track_err": tc.Z * ph["err"],
+            "track_interval_epochs": res["epochs_per_interval"], "track_first_share": res["first_share"],
+            "track_acc_first": res["acc_first"], "track_acc_second": res["acc_second"]}
 
 
 def pooling_reading(cfg, sens: dict, nets: dict, calib: dict) -> dict:

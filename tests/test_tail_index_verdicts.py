@@ -1,0 +1,120 @@
+"""Chapter 1 verdicts respect uncertainty: intervals against thresholds, one seed is inconclusive, the cadence."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import paper_repro.experiments.tail_index as ti
+from paper_repro.experiments.tail_index import NetTable
+from paper_repro.experiments.tail_index import claims as tc
+from paper_repro.experiments.tail_index.verdicts import all_of, pm, threshold_verdict
+
+CFG = ti.PRESETS["smoke"]
+
+
+@pytest.mark.parametrize("lo, hi, below, expect", [
+    (0.00, 0.08, True, "reproduced"),  # whole interval <= 0.1
+    (0.05, 0.15, True, "inconclusive"),  # straddles 0.1
+    (0.12, 0.20, True, "partly"),  # above 0.1, below 0.25
+    (0.20, 0.30, True, "inconclusive"),  # straddles 0.25
+    (0.30, 0.40, True, "not reproduced"),
+    (0.013, 0.013, True, "inconclusive"),  # zero width: no uncertainty computed
+    (np.nan, np.nan, True, "inconclusive"),
+    (0.12, 0.20, False, "reproduced"),  # 'value >= 0.1'
+    (0.05, 0.09, False, "partly"),  # 'value >= 0.03' only
+    (0.00, 0.02, False, "not reproduced"),
+])
+def test_threshold_verdict(lo, hi, below, expect):
+    ok, partly = (0.1, 0.25) if below else (0.1, 0.03)
+    assert threshold_verdict(lo, hi, ok, partly, below=below) == expect
+
+
+def test_all_of_and_pm():
+    assert all_of("reproduced", "reproduced") == "reproduced"
+    assert all_of("reproduced", "inconclusive") == "inconclusive"
+    assert all_of("inconclusive", "not reproduced") == "not reproduced"
+    assert pm(0.0131, 0.004) == "0.013 ± 0.008"
+    assert "one seed" in pm(0.013, np.nan)
+
+
+def _rows(x: str, values: dict) -> list:
+    """Rows of one sweep: {x value: [alpha-hat per seed]}."""
+    return [{x: v, "seed": s, "alpha_train_fixed": a, "alpha_train": a, "stderr_train": 0.01, "loss": "nll"}
+            for v, alphas in values.items() for s, a in enumerate(alphas)]
+
+
+def _nets(batch: dict) -> dict:
+    flat = {16: [1.3, 1.3], 64: [1.3, 1.3]}
+    return {"width": NetTable(_rows("width", flat)), "depth": NetTable(_rows("depth", {2: [1.3, 1.3], 3: [1.3, 1.3]})),
+            "batch": NetTable(_rows("batch_size", batch))}
+
+
+def test_one_seed_batch_span_is_inconclusive_not_reproduced():
+    nets = _nets({50: [1.300], 100: [1.313]})  # the reader's case: span 0.013, one seed
+    span, err = tc.sweep_span(nets["batch"], "batch_size", "alpha_train_fixed")
+    assert span == pytest.approx(0.013) and np.isnan(err)
+    claim = tc.claim_batch(CFG, nets)
+    assert claim.verdict == "inconclusive" and "one seed" in claim.ours
+
+
+def test_batch_span_needs_span_plus_two_stderr_below_threshold():
+    tight = _nets({50: [1.30, 1.31], 100: [1.32, 1.33]})  # span 0.02, stderr ~0.007
+    assert tc.claim_batch(CFG, tight).verdict == "reproduced"
+    loose = _nets({50: [1.20, 1.40], 100: [1.25, 1.45]})  # span 0.05, stderr 0.14: straddles 0.1
+    assert tc.claim_batch(CFG, loose).verdict == "inconclusive"
+
+
+def test_span_uses_seed_spread_of_the_mean_curve():
+    table = NetTable(_rows("width", {16: [1.0, 1.2], 64: [1.5, 1.5]}))
+    span, err = tc.sweep_span(table, "width", "alpha_train_fixed")
+    assert span == pytest.approx(0.4)
+    assert err == pytest.approx(np.hypot(np.std([1.0, 1.2], ddof=1) / np.sqrt(2), 0.0))
+
+
+def test_alpha_below_2_uses_each_nets_interval():
+    rows = [{"width": 16, "seed": 0, "alpha_train": 1.75, "stderr_train": 0.05}]
+    nets = {"width": NetTable(rows)}
+    assert tc.claim_alpha_below_2(CFG, nets).verdict == "inconclusive"  # 1.65..1.85 straddles 1.8
+    rows[0]["stderr_train"] = 0.01
+    assert tc.claim_alpha_below_2(CFG, nets).verdict == "reproduced"
+
+
+def _track(alphas, accs, stderr=0.005):
+    return [{"step": 100 * i, "alpha": a, "stderr": stderr, "train_acc": c} for i, (a, c) in
+            enumerate(zip(alphas, accs))]
+
+
+def _tracked(track):
+    row = {"width": 32, "track_every": 100, "batch_size": 100, "n_train": 60000, "seed": 0, "track": track}
+    return {"track": NetTable([row])}
+
+
+SLOW = [0.1, 0.3, 0.5, 0.7, 0.9, 0.95]  # accuracy rising over several intervals
+
+
+def test_two_phases_reproduced_absent_and_inconclusive():
+    drop_jump = _track([1.40, 1.30, 1.20, 1.35, 1.36, 1.36], SLOW)
+    assert tc.claim_two_phases(CFG, _tracked(drop_jump)).verdict == "reproduced"
+    no_drop = _track([1.38, 1.40, 1.41, 1.42, 1.42, 1.42], SLOW)  # minimum at the first point: drop 0 +- 0.014
+    assert tc.claim_two_phases(CFG, _tracked(no_drop)).verdict == "not reproduced"
+    near = _track([1.40, 1.38, 1.37, 1.40, 1.41, 1.41], SLOW)  # drop 0.03 +- 0.014 contains 0.02
+    assert tc.claim_two_phases(CFG, _tracked(near)).verdict == "inconclusive"
+
+
+def test_two_phases_unresolved_by_the_cadence_is_inconclusive():
+    fast = [0.1, 0.9, 0.92, 0.94, 0.95, 0.96]  # most of the rise within the first interval
+    no_drop = _track([1.38, 1.41, 1.40, 1.40, 1.40, 1.41], fast)
+    claim = tc.claim_two_phases(CFG, _tracked(no_drop))
+    assert claim.verdict == "inconclusive" and "within the first 100 iterations" in claim.ours
+    res = tc.cadence_resolution(_tracked(no_drop)["track"].ok[0])
+    assert res["first_share"] == pytest.approx(0.8 / 0.86) and res["epochs_per_interval"] == pytest.approx(1 / 6)
+
+
+def test_estimator_claim_needs_repetitions():
+    rng = np.random.default_rng(0)
+    alphas, sizes = np.array([1.2, 1.8]), np.array([1e5])
+    one = {"alphas": alphas, "sizes": sizes, "mohammadi": alphas[:, None, None] + 0.01 * np.ones((2, 1, 1))}
+    assert tc.claim_estimator(CFG, one).verdict == "inconclusive"  # one repetition: no standard error
+    many = {"alphas": alphas, "sizes": sizes,
+            "mohammadi": alphas[:, None, None] + 0.005 * rng.standard_normal((2, 1, 50))}
+    assert tc.claim_estimator(CFG, many).verdict == "reproduced"
