@@ -118,7 +118,7 @@ glue(**sr.reading.phase_reading(cfg, phase, opt))
 # {glue:text}`phase_n_capped` hit the step cap. On the feature side ($\alpha \le 1$) the best temperature sits
 # at the edge of the fitted temperatures for {glue:text}`phase_n_edge` of the {glue:text}`phase_n_side` values of
 # $\alpha$ (those are bounds and stay out of the fit); the slope of the others gives
-# $k$ = {glue:text}`phase_k` (paper: 2/3; the scorecard calls it only when $\pm 2$ SE excludes 0 and 1).
+# $k$ = {glue:text}`phase_k` (the scaling argument's $(L-1)/(L+1)$ = {glue:text}`phase_k_paper`; the scorecard calls it only when $\pm 2$ SE excludes 0 and 1).
 
 # %% [markdown]
 # ## 2. Lazy regime: when does the net leave the kernel regime?

@@ -120,17 +120,15 @@ def interval_verdict(estimate: float, stderr: float, target: float, alternatives
     """Verdict of ``estimate +- z*stderr`` against ``target`` and the values a skeptic would propose instead.
 
     reproduced: target inside the interval and every alternative outside it;
-    inconclusive: the interval contains an alternative (too wide to decide), or the estimate is not finite;
+    inconclusive: the interval holds the target and an alternative (too wide to decide), or is not finite;
     partly: target outside the interval but within ``partly_within`` of the estimate (when given);
-    not reproduced: otherwise.
+    not reproduced: otherwise (in particular when the interval holds an alternative but not the target).
     """
     if not (math.isfinite(estimate) and math.isfinite(stderr)) or stderr < 0:
         return "inconclusive"
     lo, hi = estimate - z * stderr, estimate + z * stderr
-    if any(lo <= a <= hi for a in alternatives):
-        return "inconclusive"
     if lo <= target <= hi:
-        return "reproduced"
+        return "inconclusive" if any(lo <= a <= hi for a in alternatives) else "reproduced"
     if partly_within is not None and abs(estimate - target) <= partly_within:
         return "partly"
     return "not reproduced"

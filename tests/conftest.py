@@ -11,7 +11,10 @@ def _isolated_outputs(tmp_path, monkeypatch):
     if "PAPER_REPRO_TEST_KEEP_OUTPUT" not in os.environ:
         monkeypatch.setenv("PAPER_REPRO_OUTPUT", str(tmp_path / "artifacts"))
     torch.manual_seed(0)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")

@@ -8,14 +8,6 @@ import torch
 from paper_repro.ensemble import NormAct, distinct_batches, mlp, outputs, stack, train_ensemble
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny per-step work: one thread avoids oversubscription on a shared CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 def _data(n=64, d=8, seed=0):
     g = torch.Generator().manual_seed(seed)

@@ -17,6 +17,15 @@ from paper_repro.experiments.gradient_structure import synthetic as gss
 from paper_repro.gradients import gram, per_sample_grads
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Small problems: one thread (two contended threads busy-wait on a loaded machine, 10-100x slower)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.mark.parametrize("bad", [{"datasets": ("svhn",)}, {"models": ("resnet",)}, {"n_spectrum": 5000},
                                  {"stages": (0.0, 1.5)}, {"lr": 0.0}, {"device": "tpu"}, {"n_batches": 0},
                                  {"test_batch_sizes": (16, 4000)}, {"spectrum_stages": (0.3,)}])

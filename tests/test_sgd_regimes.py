@@ -14,13 +14,6 @@ from paper_repro.experiments.sgd_regimes.mnas import largest_activation, mnas
 from paper_repro.experiments.sgd_regimes.run import EnsembleJob, run_job
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 @pytest.mark.parametrize("bad, match", [
     (dict(width=0), "width"), (dict(lazy_P=()), "lazy_P"), (dict(perc_chis=(-1.0,)), "perc_chis"),

@@ -14,7 +14,6 @@ from paper_repro.models import mlp
 from paper_repro.noise import sample_sas
 from paper_repro.sde import brownian_exit_theory, levy_exit_theory, simulate_exit
 
-torch.set_num_threads(1)
 
 
 def gen(seed=0):

@@ -13,7 +13,6 @@ from paper_repro.experiments import tail_index as ti
 from paper_repro.models import alexnet_like, count_params
 from paper_repro.noise import sample_sas
 
-torch.set_num_threads(1)
 
 
 def naive(x: np.ndarray, k1: int, eps=np.spacing(1)) -> float:

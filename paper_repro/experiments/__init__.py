@@ -1,1 +1,1 @@
-"""One module per paper: the experiments behind each chapter (configs, runs, figures)."""
+"""One package per paper: the experiments behind each chapter (configs, runs, figures, claims, reading)."""

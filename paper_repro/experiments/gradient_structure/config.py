@@ -49,6 +49,7 @@ class GradientStructureConfig:
     accept_sizes: tuple = (300, 1000, 3000, 10_000)  # sample sizes of that measurement
     mech_coords: int = 100_000  # synthetic coordinates pooled in the mechanism check
     seed: int = 0  # seed of init, batches and coordinates
+    cpu_threads: int = 1  # torch threads of a run on the CPU (1: contended threads busy-wait; raise on a free machine)
 
     def __post_init__(self) -> None:
         check_choice("profile", self.profile, PROFILES)
@@ -62,7 +63,7 @@ class GradientStructureConfig:
         for name in ("fcn_widths", "test_batch_sizes", "accept_sizes"):
             check_positive_all(name, getattr(self, name), integer=True)
         for name in ("resnet_width", "n_train", "epochs", "batch_size", "n_draws", "top_k", "n_batches", "n_coords",
-                     "n_spectrum", "gram_block_bytes", "n_boot", "n_rep", "mech_coords"):
+                     "n_spectrum", "gram_block_bytes", "n_boot", "n_rep", "mech_coords", "cpu_threads"):
             check_positive(name, getattr(self, name), integer=True)
         if self.batch_sweep:
             check_positive_all("batch_sweep", self.batch_sweep, integer=True)

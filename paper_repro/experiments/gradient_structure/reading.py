@@ -64,5 +64,5 @@ def reading(result, cfg, claims, gaussian_rate: float) -> dict:
     out.update({f"n_{k}": v[2] for k, v in r.items()})
     out.update({f"spec_{k}": v for k, v in sp.items()}, iter_gauss_rate=gaussian_rate, run_profile=cfg.profile,
                run_settings=len(result.settings), run_checkpoints=len(result.checkpoints),
-               **{f"verdict_{c.id}": c.verdict for c in claims}, **mechanism_reading(result))
+               **{f"verdict_{c.id}": c.verdict for c in claims})
     return out

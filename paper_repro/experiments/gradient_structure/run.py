@@ -150,8 +150,19 @@ def analyze_checkpoint(model, data, cfg: GradientStructureConfig, step: int, bat
 def run_setting(spec: RunSpec) -> dict:
     """Train one setting with the recipe and analyse every stage: the sweep record (JSON; NaN stored as null)."""
     cfg = spec.cfg
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     device = resolve_device(cfg.device)
+    before = torch.get_num_threads()
+    if torch.device(device).type == "cpu":
+        torch.set_num_threads(cfg.cpu_threads)
+    try:
+        return _run_setting(spec, device)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _run_setting(spec: RunSpec, device) -> dict:
+    """run_setting's body, on ``device``."""
+    cfg = spec.cfg
     data = training_data(spec.dataset, cfg.n_train, cfg.seed, device)
     model = build_model(spec.model, data, cfg.fcn_widths, cfg.resnet_width, cfg.seed).to(device)
     batch = min(spec.batch_size, len(data))  # smaller only on a dataset smaller than B (tiny test files)

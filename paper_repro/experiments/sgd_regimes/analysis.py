@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.stats import norm
 
 
 @dataclass(frozen=True)
@@ -137,15 +138,16 @@ class NoiseEffect:
     effect_high: float  # err(T_high) - err(T_low) (> 0: the largest noise hurts)
     err_high: float
     seeds: int
+    z_helps: float = 2.0  # critical value for "helps": T_opt is the best of m temperatures, so Bonferroni over m
 
     @property
     def significant(self) -> bool:
-        return bool(np.isfinite(self.effect) and abs(self.effect) > 2 * self.err)
+        return bool(np.isfinite(self.effect) and abs(self.effect) > self.z_helps * self.err)
 
     @property
     def verdict(self) -> str:
-        """'helps' (T_opt beats T -> 0 by > 2 SE), 'hurts' (largest T worse by > 2 SE) or 'no significant effect'."""
-        if np.isfinite(self.effect) and self.effect < -2 * self.err:
+        """'helps' (T_opt beats T -> 0 by > z_helps SE), 'hurts' (largest T worse by > 2 SE), else no effect."""
+        if np.isfinite(self.effect) and self.effect < -self.z_helps * self.err:
             return "helps"
         if np.isfinite(self.effect_high) and self.effect_high > 2 * self.err_high:
             return "hurts"
@@ -162,9 +164,10 @@ def noise_effect(table: dict, alpha: float, P: float, n_test: int) -> NoiseEffec
     j = int(np.argmin([m for m, _ in stats]))
     n = int((sel & (table["T"] == Ts[0])).sum())
     eff = stats[j][0] - stats[0][0]
+    z_helps = float(norm.ppf(1 - 0.025 / (len(Ts) - 1)))  # selecting the best of len(Ts) - 1 candidates
     return NoiseEffect(float(alpha), float(P), float(Ts[0]), float(Ts[j]), float(eff),
                        float(np.hypot(stats[j][1], stats[0][1])) if j else 0.0, float(Ts[-1]),
-                       float(stats[-1][0] - stats[0][0]), float(np.hypot(stats[-1][1], stats[0][1])), n)
+                       float(stats[-1][0] - stats[0][0]), float(np.hypot(stats[-1][1], stats[0][1])), n, z_helps)
 
 
 @dataclass(frozen=True)

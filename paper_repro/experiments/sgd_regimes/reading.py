@@ -38,4 +38,5 @@ def phase_reading(cfg, phase: dict, opt) -> dict:
     return {"phase_n_div": int((phase["status"] == "diverged").sum()),
             "phase_n_capped": int((phase["status"] == "capped").sum()), "phase_n_runs": int(len(phase["T"])),
             "phase_n_edge": int((opt.at_edge & side).sum()), "phase_n_side": int(side.sum()),
-            "phase_k": f"{opt.k:.2f} ± {opt.err_k:.2f}" if np.isfinite(opt.k) else "not measurable"}
+            "phase_k": f"{opt.k:.2f} ± {opt.err_k:.2f}" if np.isfinite(opt.k) else "not measurable",
+            "phase_k_paper": f"{(cfg.depth - 1) / (cfg.depth + 1):.2f} at L = {cfg.depth}"}
