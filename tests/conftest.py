@@ -1,8 +1,13 @@
 """Shared test fixtures: every test writes its outputs under a temporary folder."""
 import os
 
-import pytest
-import torch
+# numpy's BLAS threads busy-wait on a shared 2-core machine (a 300x300 eigvalsh: 2.2 s on 2 threads, 0.01 s on one);
+# set before numpy loads, inherited by the papermill kernels of the chapter tests. torch keeps its own threads.
+for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -69,9 +69,10 @@ def _pct(r) -> str:
     return "not measured" if not r[2] else f"{r[0]:.0%} ± {2 * r[1]:.0%} (n = {r[2]})"
 
 
-def spectrum_s(result) -> dict:
-    """s of the trained spectra with their resolved k-range and the largest spread of s over k <= k_max."""
-    sp = [c.spectrum for c in result.checkpoints if c.spectrum and c.step > 0]
+def spectrum_s(result, trained: bool = True) -> dict:
+    """s of the trained (or initial) spectra with their resolved k-range and the largest spread of s over
+    k <= k_max."""
+    sp = [c.spectrum for c in result.checkpoints if c.spectrum and (c.step > 0) == trained]
     if not sp:
         return {"s_min": float("nan"), "s_max": float("nan"), "k_max": 0, "n": 0, "s_spread": float("nan")}
     s = [x.s for x in sp]
