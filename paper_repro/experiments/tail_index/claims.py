@@ -270,7 +270,7 @@ def levy_parts(cfg, res) -> tuple[str, str]:
                      threshold_verdict((r - Z * e).min(), (r + Z * e).min(), 1 / 1.5, below=False))
     sl = slope_errors(res, "eps")
     if 2.0 not in sl:
-        return ratio_v, "reproduced"  # no Brownian run to compare: the slope part does not apply
+        return ratio_v, "not run"  # no Brownian run: the comparison was not made, so it cannot count as passed
     gaps = [(s - sl[2.0][0], np.hypot(se, sl[2.0][1])) for a, (s, se) in sl.items() if a < 2]
     steep_v = all_of(*[threshold_verdict(g - Z * ge, g + Z * ge, 0.0, below=False) for g, ge in gaps])
     return ratio_v, steep_v
@@ -287,7 +287,7 @@ def claim_levy(cfg, exits: dict) -> Claim:
     ratios, slopes = exit_ratios(cfg, res), fitted_slopes(res, "eps")
     parts = levy_parts(cfg, res) if ratios else ("not run", "not run")
     n_ok = sum(p == "reproduced" for p in parts)
-    verdict = ("reproduced" if n_ok == 2 else "inconclusive" if "inconclusive" in parts else
+    verdict = ("reproduced" if n_ok == 2 else "inconclusive" if {"inconclusive", "not run"} & set(parts) else
                "partly" if n_ok == 1 else "not reproduced") if ratios else "not run"
     return Claim("levy_exit_polynomial", "Lévy-driven SDEs leave a basin in a time polynomial in 1/ε and in the "
                  "width, Brownian ones exponentially", r"mean exit time $\approx \alpha a^\alpha / (2 c_\alpha "
