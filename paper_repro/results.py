@@ -134,6 +134,14 @@ def interval_verdict(estimate: float, stderr: float, target: float, alternatives
     return "not reproduced"
 
 
+def all_of(*verdicts: str) -> str:
+    """Verdict of a claim that needs every part: not reproduced if one part is, reproduced if all are, else
+    inconclusive."""
+    if "not reproduced" in verdicts:
+        return "not reproduced"
+    return "reproduced" if all(v == "reproduced" for v in verdicts) else "inconclusive"
+
+
 def save_claims(chapter: str, claims: list[Claim]) -> Path:
     """Write the chapter's claims for the scorecard page."""
     return save_json(chapter, "claims", {"chapter": chapter, "claims": [dataclasses.asdict(c) for c in claims]})

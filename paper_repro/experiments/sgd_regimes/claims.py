@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...results import Claim, interval_verdict
+from ...results import Claim, all_of, interval_verdict
 from .analysis import fmt
 
 SRC_ABSTRACT = "Abstract (qualitative)"
+SRC_APS = "authors' APS March Meeting 2023 abstract F02.00003"  # same authors and results; paper body not read here
 
 
 def k_paper(depth: int) -> float:
@@ -19,13 +20,6 @@ def sign_verdict(x: float, err: float) -> str:
     if not (np.isfinite(x) and np.isfinite(err)):
         return "inconclusive"
     return "reproduced" if x > 2 * err else "not reproduced" if x < -2 * err else "inconclusive"
-
-
-def both_positive(*verdicts: str) -> str:
-    """reproduced when every exponent is significantly > 0, not reproduced when any is significantly < 0."""
-    if "not reproduced" in verdicts:
-        return "not reproduced"
-    return "reproduced" if all(v == "reproduced" for v in verdicts) else "inconclusive"
 
 
 def regime_verdict(lazy, feat) -> str:
@@ -61,11 +55,11 @@ def chapter_claims(cfg, eff_lazy, eff_feat, opt, cross, fits, pfits) -> list[Cla
               fmt(opt.k, opt.err_k), interval_verdict(opt.k, opt.err_k, k_paper(cfg.depth), (0.0, 1.0)), ds, prof,
               f"{int(np.sum((opt.alpha <= cfg.feature_alpha_max) & ~opt.at_edge & np.isfinite(opt.T_opt)))} values "
               "of α with T_opt inside the grid; inconclusive when ±2 SE contains 0 or 1",
-              "authors' APS March Meeting 2023 abstract F02.00003: k = (D−1)/(D+1), D hidden layers (paper section not verified)", figure="fig1_phase_diagram"),
+              f"{SRC_APS}: k = (D−1)/(D+1), D hidden layers (paper section not verified)", figure="fig1_phase_diagram"),
         Claim("lazy_Tc", r"$T_c \propto P^{-a}$ with $a > 0$ (more data, noise matters earlier)",
               "a power law in P", fmt(cross.a, cross.err_a), sign_verdict(cross.a, cross.err_a), ds, prof,
               f"T_c: ‖w−w0‖/‖w0‖ reaches {cfg.Tc_level:g}; seeds bootstrapped",
-              "Abstract (qualitative); T_c ~ P^-a as in the authors' APS abstract F02.00003, no value of a given",
+              f"{SRC_ABSTRACT}; T_c ~ P^-a as in the {SRC_APS}, no value of a given",
               figure="fig2_lazy_Tc"),
         Claim("lazy_a_consistency", r"$a = \gamma / \delta$", "consistency check, no paper value",
               f"a = {fmt(cross.a, cross.err_a)}, γ/δ = {fmt(ratio, ratio_err)}",
@@ -73,11 +67,12 @@ def chapter_claims(cfg, eff_lazy, eff_feat, opt, cross, fits, pfits) -> list[Cla
               "both from the same runs", "derived here", beyond=True, figure="fig3_scaling"),
         Claim("lazy_weights", r"$\|w-w_0\|/\|w_0\| \propto T^{\delta} P^{\gamma}$ with $\delta, \gamma > 0$",
               "power laws in T and P", f"δ = {fmt(w.e_T, w.err_T)}, γ = {fmt(w.e_P, w.err_P)}",
-              both_positive(sign_verdict(w.e_T, w.err_T), sign_verdict(w.e_P, w.err_P)), ds, prof, f"fitted runs with T ≥ 2^{np.log2(cfg.fit_T_min):.0f}",
+              all_of(sign_verdict(w.e_T, w.err_T), sign_verdict(w.e_P, w.err_P)), ds, prof,
+              f"fitted runs with T ≥ 2^{np.log2(cfg.fit_T_min):.0f}",
               SRC_ABSTRACT, figure="fig3_scaling"),
         Claim("lazy_time_T", r"$t^* \propto T P^{b}$ (exponent of $T$ is 1)", "1", fmt(t.e_T, t.err_T),
               interval_verdict(t.e_T, t.err_T, 1.0, (0.0,)), ds, prof, f"b = {fmt(t.e_P, t.err_P)}",
-              "authors' APS March Meeting 2023 abstract F02.00003: t* ~ T P^b (paper section not verified)", figure="fig3_scaling"),
+              f"{SRC_APS}: t* ~ T P^b (paper section not verified)", figure="fig3_scaling"),
     ]
     for chi, f in pfits.items():
         g = 1 / (1 + chi)

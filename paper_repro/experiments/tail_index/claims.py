@@ -128,11 +128,6 @@ def tracked_row(nets: dict) -> dict:
     return ok[0] if ok else {"width": 0, "track_every": 0, "track": [NAN_POINT], "diverged": True}
 
 
-def two_phase_threshold(ph: dict) -> float:
-    """Smallest drop and jump that count as a phase (PHASE_MIN; the uncertainty enters through the intervals)."""
-    return PHASE_MIN
-
-
 def cadence_resolution(row: dict) -> dict:
     """What the tracked run's cadence can resolve: epochs per measurement interval and the share of the training
     accuracy's rise (first point to its maximum) that happened within the first interval."""

@@ -99,7 +99,7 @@ def track_reading(cfg, nets: dict) -> dict:
             "track_step_min": int(ph["step_min"]), "track_jump": ph["jump"],
             "track_step_max": int(track[i_max]["step"]),
             "track_end": ph["alpha_end"], "track_excursion": float(a.max() - a.min()), "track_dist": 2 - float(a.max()),
-            "track_threshold": tc.two_phase_threshold(ph), "track_acc_min": float(acc[i_min]),
+            "track_threshold": tc.PHASE_MIN, "track_acc_min": float(acc[i_min]),
             "track_acc_max": float(acc[i_max]), "track_acc_end": float(acc[-1]),
             "track_verdict": tc.claim_two_phases(cfg, nets).verdict, "track_err": tc.Z * ph["err"],
             "track_interval_epochs": res["epochs_per_interval"], "track_first_share": res["first_share"],

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...results import all_of  # noqa: F401  (re-exported: claims of this chapter combine parts with it)
+
 Z = 2.0  # half-width of every interval, in standard errors
 
 
@@ -22,13 +24,6 @@ def threshold_verdict(lo: float, hi: float, ok: float, partly: float | None = No
     if lo <= ok or partly is None:
         return "inconclusive" if lo <= ok else "not reproduced"
     return "partly" if hi <= partly else "inconclusive" if lo <= partly else "not reproduced"
-
-
-def all_of(*verdicts: str) -> str:
-    """Verdict of a claim that needs every part: not reproduced if one part is, reproduced if all are."""
-    if "not reproduced" in verdicts:
-        return "not reproduced"
-    return "reproduced" if all(v == "reproduced" for v in verdicts) else "inconclusive"
 
 
 def pm(value: float, err: float, digits: int = 3, why: str = "one seed") -> str:
