@@ -125,10 +125,28 @@ def _hinge(base: nn.Module):
     return loss
 
 
+def _sgd_step(base: nn.Module):
+    """In-place SGD step (params, xb, yb, f0b, alpha, dt) -> losses: hand-written for the released mlp, else vmap."""
+    from .ensemble_mlp import mlp_layers, sgd_step
+    layers = mlp_layers(base)
+    if layers is not None:
+        return lambda params, *args: sgd_step(params, layers, *args)
+    grad_fn = vmap(grad_and_value(_hinge(base)))
+
+    def step(params, xb, yb, f0b, alpha, lr):
+        g, loss = grad_fn(params, xb, yb, f0b, alpha)
+        for name in params:
+            params[name] -= lr.view(-1, *[1] * (params[name].ndim - 1)) * g[name]
+        return loss
+    return step
+
+
 @torch.no_grad()
 def outputs(params: dict, base: nn.Module, x: torch.Tensor, chunk: int = 1024, member_chunk: int = 16) -> torch.Tensor:
     """F(w_k, x) for every member and point: [k, n]; peak memory ~ member_chunk x chunk x (largest activation)."""
-    fwd = vmap(_forward(base), in_dims=(0, None))
+    from .ensemble_mlp import forward, mlp_layers
+    layers = mlp_layers(base)
+    fwd = vmap(_forward(base), in_dims=(0, None)) if layers is None else lambda p, xc: forward(p, layers, xc)
     k = next(iter(params.values())).shape[0]
     rows = []
     for m in range(0, k, member_chunk):
@@ -167,11 +185,14 @@ def _layer_changes(final: dict, init: dict) -> tuple[np.ndarray, np.ndarray]:
 def train_ensemble(models: list[nn.Module], x: torch.Tensor, y: torch.Tensor, x_test: torch.Tensor,
                    y_test: torch.Tensor, *, alpha, lr, n_train=None, seeds=None, batch_size: int = 16,
                    max_steps: int = 10_000, check_every: int = 100, stop_when_fitted: bool = True,
-                   progress: bool = False, eval_chunk: int = 1024, member_chunk: int = 16) -> EnsembleResult:
+                   progress: bool = False, eval_chunk: int = 1024, member_chunk: int = 16,
+                   check_growth: float = 0.0) -> EnsembleResult:
     """Train k members by SGD, w <- w - dt_k grad <l(alpha_k F, y)/alpha_k>_batch, until each fits its set.
 
-    ``lr`` is the released code's dt (= T h B). The full training set is checked every ``check_every`` steps; a
-    member whose loss is exactly zero leaves the ensemble and its t* is the step after its last non-zero gradient.
+    ``lr`` is the released code's dt (= T h B). The full training set is checked at multiples of ``check_every``
+    steps, at most ``check_growth`` x (steps so far) apart (0: every ``check_every``); a member whose loss is
+    exactly zero leaves the ensemble and its t* is the step after its last non-zero gradient. A zero training loss
+    means every later batch gradient is zero, so the cadence changes neither t* nor the weights, only the cost.
     """
     k, device = len(models), x.device
     alpha_np, lr_np = _as_array(alpha, k, float), _as_array(lr, k, float)
@@ -189,12 +210,12 @@ def train_ensemble(models: list[nn.Module], x: torch.Tensor, y: torch.Tensor, x_
     alpha_t = torch.tensor(alpha_np, dtype=x.dtype, device=device)
     lr_t = torch.tensor(lr_np, dtype=x.dtype, device=device)
     mask = torch.arange(len(x), device=device)[None, :] < torch.tensor(n_np, device=device)[:, None]
-    step_fn = vmap(grad_and_value(_hinge(base)))
+    step_fn = _sgd_step(base)
     active = np.arange(k)
     status = np.array(["capped"] * k, dtype=object)
     steps_done, last_update = np.zeros(k, np.int64), np.full(k, -1, np.int64)
     checks, losses, unfit = [], [], []
-    step = 0
+    step = next_check = 0
     while len(active) and step < max_steps:
         n_steps = min(check_every, max_steps - step)
         idx = torch.stack([distinct_batches(gens[i], int(n_np[i]), n_steps, batch_size) for i in active]).to(device)
@@ -203,14 +224,15 @@ def train_ensemble(models: list[nn.Module], x: torch.Tensor, y: torch.Tensor, x_
         moved = torch.zeros(len(active), n_steps, dtype=torch.bool, device=device)
         for s in range(n_steps):
             ib = idx[:, s]
-            g, loss = step_fn(params, x[ib], y_b[:, s], f0_a.gather(1, ib), al_a)
-            for name in params:
-                params[name] -= lr_a.view(-1, *[1] * (params[name].ndim - 1)) * g[name]
+            loss = step_fn(params, x[ib], y_b[:, s], f0_a.gather(1, ib), al_a, lr_a)
             moved[:, s] = loss != 0
         step += n_steps
         any_move = moved.any(1).cpu().numpy()
         last_in_chunk = n_steps - 1 - moved.flip(1).int().argmax(1).cpu().numpy()
         last_update[active[any_move]] = step - n_steps + last_in_chunk[any_move]
+        if step < next_check and step < max_steps:
+            continue
+        next_check = step + check_every * max(1, int(step * check_growth / check_every))
         z = al_a[:, None] * y[None, :] * (outputs(params, base, x, **ev) - f0_a)
         m = mask[a_idx]
         n_unfit = ((z < 1) & m).sum(1)

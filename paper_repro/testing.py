@@ -218,3 +218,25 @@ def _wait(ready, timeout: float, what: str, root: Path | None = None) -> None:
     logs = "".join((root / f"{d}.log").read_text()[-800:] for d in ("slurmctld", "slurmd")
                    if root and (root / f"{d}.log").exists())
     raise RuntimeError(f"{what} did not come up within {timeout:.0f} s\n{logs}")
+
+
+def _status_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def reset_peak_rss() -> int:
+    """Reset this process's peak resident memory (Linux clear_refs 5) and return the current resident bytes.
+
+    ``getrusage().ru_maxrss`` cannot serve as a baseline: it survives fork + exec, so a child of a large parent
+    (pytest) starts with the parent's peak.
+    """
+    Path("/proc/self/clear_refs").write_text("5")
+    return _status_kb("VmRSS")
+
+
+def peak_rss() -> int:
+    """Peak resident bytes since the last :func:`reset_peak_rss` (VmHWM)."""
+    return _status_kb("VmHWM")

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from paper_repro.perceptron import generalization_error, sample_data, train, train_event_driven, train_steps
+from paper_repro.perceptron import (estimate_cost, generalization_error, sample_data, train, train_event_driven,
+                                   train_steps)
 
 
 @pytest.mark.parametrize("chi", [0.0, 1.0, 3.0])
@@ -77,3 +78,14 @@ def test_released_linear_model_is_the_simulated_perceptron_in_paper_units():
     # (when ours stops early, the released loop's later steps have no unfitted point and leave w unchanged)
     np.testing.assert_allclose(alpha * (w - w0), ours.w, rtol=1e-9, atol=1e-9)
     assert np.linalg.norm(ours.w) > 0
+
+
+@pytest.mark.parametrize("chi, P, d, T", [(0.0, 256, 64, 32.0), (1.0, 512, 32, 4.0), (3.0, 256, 128, 1.0)])
+def test_cost_estimate_within_factor_three_of_a_measured_run(chi, P, d, T):
+    runs = [train(sample_data(P, d, chi, seed=100 + s), T, 2, seed=200 + s) for s in range(3)]
+    measured = np.exp(np.mean(np.log([r.updates for r in runs])))
+    n, flops = estimate_cost(P, d, T, chi)
+    assert measured / 3 < n < 3 * measured
+    assert flops > n * 3 * d + 2 * P * P * d               # gram built (P <= gram_max) plus the w updates
+    n2, flops2 = estimate_cost(P, d, T, chi, gram_max=0)     # direct margin updates: 2 P d per update
+    assert n2 == n and flops2 > n * 2 * P * d

@@ -67,8 +67,9 @@ def test_missing_dataset_stops_make_book_before_compute(tmp_path):
 
 
 MEASURE = textwrap.dedent('''
-    import dataclasses, json, resource, sys
+    import dataclasses, json, sys
     import torch
+    from paper_repro.testing import peak_rss, reset_peak_rss
     torch.set_num_threads(1)
     from paper_repro.experiments import tail_index as ti
     cfg = dataclasses.replace(ti.shrink(ti.PRESETS["paper"]), widths=(1024,), base_depth=3, losses=("nll",),
@@ -76,9 +77,9 @@ MEASURE = textwrap.dedent('''
     run = ti.sweep_configs(cfg)["width"][0]
     planned = next(p for p in ti.plan(cfg) if p.name.startswith("width")).peak_bytes
     ti.run_net(dataclasses.replace(run, n_train=200, width=4))  # imports, data, kernels: before the baseline
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    base = reset_peak_rss()
     ti.run_net(run)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = peak_rss()
     print(json.dumps({"planned": planned, "measured": peak - base}))
 ''')
 

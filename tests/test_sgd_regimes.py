@@ -1,5 +1,10 @@
 """Chapter 2 pieces: config, the released units (and the earlier chapter's, converted), estimators, MNAS, contracts."""
+import json
 import math
+import os
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -125,6 +130,21 @@ def test_optimal_temperature_slope_and_edges():
     assert opt.k == pytest.approx(2 / 3, abs=0.1) and not opt.at_edge.any()
     edge = {k: v[tab["T"] >= 2.0 ** -8] for k, v in tab.items()}  # every optimum below the grid
     assert an.optimal_temperature(edge).at_edge.all()
+    capped = dict(tab, status=np.where(tab["T"] < 2.0 ** -8, "capped", "fitted"))  # optimum hidden by capped runs
+    assert an.optimal_temperature(capped).at_edge.all()
+
+
+def test_optimal_temperature_bounded_by_the_stability_edge():
+    """Error falling with T up to divergence at T_div ∝ alpha^(2/3): T_opt is the last stable T, slope 2/3."""
+    alphas, Ts = 2.0 ** np.arange(-14, 1, 3), 2.0 ** np.arange(-20, -2, 1.0)
+    A, T = np.meshgrid(alphas, Ts, indexing="ij")
+    t_div = 2.0 ** -5.5 * A ** (2 / 3)
+    tab = {"alpha": A.ravel(), "T": T.ravel(), "test_error": (0.2 - 0.005 * np.log(T)).ravel(),
+           "status": np.where(T >= t_div, "diverged", "fitted").ravel()}
+    opt = an.optimal_temperature(tab, alpha_max=1.0)
+    assert opt.at_stability.all() and not opt.at_edge.any() and opt.n_fit == 5
+    assert opt.k == pytest.approx(2 / 3, abs=0.1) and opt.k_div == pytest.approx(2 / 3, abs=0.1)
+    assert 0 < opt.err_k < 0.2  # grid quantisation shows up as residual scatter
 
 
 def test_claims_have_sources_and_interval_verdicts():
@@ -132,7 +152,9 @@ def test_claims_have_sources_and_interval_verdicts():
     tab = _lazy_table(noise=0.05)
     cross, fits = an.crossover(tab, 0.03, n_boot=10), an.noise_fits(tab, 2.0 ** -11, n_boot=10)
     eff = an.noise_effect(tab, 2.0 ** 15, 2048.0, 10_000)
-    opt = an.OptimalT(np.array([0.25, 0.5, 1.0]), np.array([0.1, 0.2, 0.4]), np.zeros(3, bool), 1.0, 1.0)
+    opt = an.OptimalT(alpha=np.array([0.25, 0.5, 1.0]), T_opt=np.array([0.1, 0.2, 0.4]), at_edge=np.zeros(3, bool),
+                      at_stability=np.zeros(3, bool), T_div=np.full(3, np.nan), k=1.0, err_k=1.0, k_div=np.nan,
+                      err_k_div=np.nan, n_fit=3)
     claims = chapter_claims(cfg, eff, eff, opt, cross, fits, {0.0: an.fit_power([1, 2, 1, 2], [1, 1, 2, 2],
                                                                                 [1, 2, 1.5, 3])})
     assert all(c.source for c in claims)
@@ -190,3 +212,36 @@ def test_run_job_in_paper_units(mnist_available):
     out = run_job(job)
     assert len(out["status"]) == 2 and set(out["status"]) <= {"fitted", "capped", "diverged"}
     assert out["time"][0] == pytest.approx(out["steps"][0] * 2.0 ** -9 * 8 * 4)  # t* = steps x dt, dt = T h B
+
+
+MNAS_PEAK = textwrap.dedent('''
+    import dataclasses, json, torch
+    torch.set_num_threads(1)
+    from paper_repro.testing import peak_rss, reset_peak_rss
+    from paper_repro.ensemble import outputs, stack
+    from paper_repro.experiments import sgd_regimes as sr
+    from paper_repro.experiments.sgd_regimes.mnas import mnas
+    from paper_repro.experiments.sgd_regimes.plan import mnas_peak_bytes
+    h, k = 8, 4
+    cfg = dataclasses.replace(sr.PRESETS["paper"], member_chunk=4, eval_chunk=512, members_per_job=k)
+    params, base = stack([mnas(3, h, seed=s) for s in range(k)])
+    x = torch.randn(1024, 3, 32, 32)
+    outputs(params, base, x[:8], chunk=4, member_chunk=2)  # kernels and allocator warm, before the baseline
+    before = reset_peak_rss()
+    outputs(params, base, x, chunk=cfg.eval_chunk, member_chunk=cfg.member_chunk)
+    peak = peak_rss()
+    n = sum(p[0].numel() for p in params.values())
+    print(json.dumps({"planned": mnas_peak_bytes(cfg, (3, 32, 32), h, n), "measured": peak - before}))
+''')
+
+
+def test_mnas_planned_peak_matches_a_measured_chunked_evaluation(tmp_path):
+    """The plan's MNAS peak (chunked evaluation) against the resident-memory growth of one CPU evaluation."""
+    script = tmp_path / "peak.py"
+    script.write_text(MNAS_PEAK)
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["planned"] > 2e8, "large enough for the resident memory to resolve it"
+    assert 0.6 <= got["measured"] / got["planned"] <= 1.5, got

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.stats import norm
+from scipy.stats import t as t_dist
 
 
 @dataclass(frozen=True)
@@ -24,14 +25,29 @@ def _lstsq(T, P, y):
     return np.linalg.lstsq(A, np.log(y), rcond=None)[0]
 
 
-def fit_power(T, P, y, n_boot: int = 200, seed: int = 0) -> PowerFit:
-    """log y = log C + e_T log T + e_P log P over finite positive y; bootstrap over runs for the errors."""
+def fit_power(T, P, y, n_boot: int = 200, seed: int = 0, groups=None) -> PowerFit:
+    """log y = log C + e_T log T + e_P log P over finite positive y, pooled least squares.
+
+    Errors: with ``groups`` (e.g. the seed of each run; runs of one seed share an initialisation and a batch
+    sequence across T and P, so they are not independent) the same fit per group, err = sd / sqrt(G) x
+    t_{0.975}(G-1) / 2, so that +-2 err is the 95 % t-interval; without, a bootstrap over single runs.
+    """
     T, P, y = (np.asarray(v, float) for v in (T, P, y))
     ok = np.isfinite(y) & (y > 0)
     T, P, y = T[ok], P[ok], y[ok]
     if len(y) < 4 or len(np.unique(T)) < 2 or len(np.unique(P)) < 2:
         return PowerFit(np.nan, np.nan, np.nan, np.nan, np.nan, len(y))
     c = _lstsq(T, P, y)
+    if groups is not None:
+        g = np.asarray(groups)[ok]
+        idx = [i for i in (np.flatnonzero(g == u) for u in np.unique(g))
+               if len(np.unique(T[i])) > 1 and len(np.unique(P[i])) > 1 and len(i) > 3]
+        if len(idx) < 2:
+            return PowerFit(float(c[1]), float(c[2]), float(c[0]), np.nan, np.nan, len(y))
+        per = np.array([_lstsq(T[i], P[i], y[i]) for i in idx])
+        scale = t_dist.ppf(0.975, len(idx) - 1) / 2 / np.sqrt(len(idx))
+        return PowerFit(float(c[1]), float(c[2]), float(c[0]), float(per[:, 1].std(ddof=1) * scale),
+                        float(per[:, 2].std(ddof=1) * scale), len(y))
     rng = np.random.default_rng(seed)
     boots = [_lstsq(T[i], P[i], y[i]) for i in (rng.integers(len(y), size=len(y)) for _ in range(n_boot))
              if len(np.unique(T[i])) > 1 and len(np.unique(P[i])) > 1]
@@ -40,11 +56,11 @@ def fit_power(T, P, y, n_boot: int = 200, seed: int = 0) -> PowerFit:
 
 
 def noise_fits(table: dict, T_min: float, n_boot: int = 200) -> dict:
-    """||w - w0||/||w0|| ∝ T^delta P^gamma and t* ∝ T^x P^b on fitted runs with T >= T_min."""
+    """||w - w0||/||w0|| ∝ T^delta P^gamma and t* ∝ T^x P^b on fitted runs with T >= T_min (seeds resampled)."""
     sel = (table["status"] == "fitted") & (table["T"] >= T_min)
     sub = {k: np.asarray(v)[sel] for k, v in table.items() if k != "curves"}
-    return {"weights": fit_power(sub["T"], sub["P"], sub["weight_change"], n_boot),
-            "time": fit_power(sub["T"], sub["P"], sub["time"], n_boot)}
+    return {"weights": fit_power(sub["T"], sub["P"], sub["weight_change"], n_boot, groups=sub["seed"]),
+            "time": fit_power(sub["T"], sub["P"], sub["time"], n_boot, groups=sub["seed"])}
 
 
 def _crossing(T, w, level):
@@ -71,7 +87,7 @@ class Crossover:
     T_c: np.ndarray       # NaN where the level is not crossed inside the grid
     T_c_err: np.ndarray   # bootstrap (over seeds) standard deviation of log T_c
     a: float              # T_c ∝ P^(-a)
-    err_a: float          # bootstrap standard deviation of a
+    err_a: float          # from the seeds' own a: sd / sqrt(S) x t_{0.975}(S-1) / 2 (+-2 err_a: 95 % t-interval)
     level: float
     onset: np.ndarray     # smallest T whose seed-mean test error differs from the smallest T's by > 2 SE
 
@@ -94,12 +110,14 @@ def crossover(table: dict, level: float, n_boot: int = 200, seed: int = 0) -> Cr
     tc, a = estimate(seeds)
     boots = [estimate(rng.choice(seeds, len(seeds))) for _ in range(n_boot)]
     tcb = np.array([b[0] for b in boots])
-    ab = np.array([b[1] for b in boots])
     tc_err = np.array([np.nanstd(np.log(tcb[:, j])) if np.isfinite(tcb[:, j]).sum() > 1 else np.nan
                        for j in range(len(Ps))])
+    per_seed = np.array([estimate([q])[1] for q in seeds])  # a of each seed alone: few seeds, so a t-interval
+    per_seed = per_seed[np.isfinite(per_seed)]
+    err_a = (per_seed.std(ddof=1) / np.sqrt(len(per_seed)) * t_dist.ppf(0.975, len(per_seed) - 1) / 2
+             if len(per_seed) > 1 else np.nan)
     onset = np.array([error_onset(table, p) for p in Ps])
-    return Crossover(P=Ps, T_c=tc, T_c_err=tc_err, a=float(a), err_a=float(np.nanstd(ab)) if np.isfinite(ab).sum()
-                     > 1 else np.nan, level=float(level), onset=onset)
+    return Crossover(P=Ps, T_c=tc, T_c_err=tc_err, a=float(a), err_a=float(err_a), level=float(level), onset=onset)
 
 
 def _mean_se(e: np.ndarray, n_test: int) -> tuple[float, float]:
@@ -176,28 +194,62 @@ class OptimalT:
 
     alpha: np.ndarray
     T_opt: np.ndarray
-    at_edge: np.ndarray   # T_opt at the smallest or largest fitted T (a bound, left out of the fit)
+    at_edge: np.ndarray   # T_opt at the grid's smallest or largest T, or next to capped runs: a bound, not fitted
+    at_stability: np.ndarray  # T_opt is the largest stable T (the next grid T diverged): T_opt in [T, next T)
+    T_div: np.ndarray     # smallest T with a diverged seed (NaN if none): the stability edge
     k: float
-    err_k: float          # standard error of the log-log regression slope
+    err_k: float          # (OLS SE x t_{0.975}(n-2) / 2) and the grid quantisation in quadrature (see _slope)
+    k_div: float          # slope of T_div(alpha) over the same alpha (the stability edge's exponent)
+    err_k_div: float
+    n_fit: int            # values of alpha in the fit
+
+
+def _slope(x, y, step: float = 0.0) -> tuple[float, float]:
+    """Slope of log y on log x; error^2 = (OLS SE x t_{0.975}(n-2) / 2)^2 + step^2 / (12 Sxx), NaN with < 3 points.
+
+    ``step``: the grid spacing in log y. An optimum read off a grid is known only to within one step (uniform,
+    variance step^2/12 per point), which the residuals miss when every point sits at the same place in its bracket.
+    """
+    ok = np.isfinite(y)
+    n = int(ok.sum())
+    if n < 3:
+        return float("nan"), float("nan")
+    lx, ly = np.log(x[ok]), np.log(y[ok])
+    (b, _), cov = np.polyfit(lx, ly, 1, cov="unscaled")
+    resid = ly - np.polyval([b, _], lx)
+    se2 = cov[0, 0] * (resid @ resid) / (n - 2)
+    sxx = float(((lx - lx.mean()) ** 2).sum())
+    err = np.sqrt(se2 * (t_dist.ppf(0.975, n - 2) / 2) ** 2 + step ** 2 / (12 * sxx))
+    return float(b), float(err)
 
 
 def optimal_temperature(table: dict, alpha_max: float = 1.0) -> OptimalT:
-    """Best temperature per alpha and its power law on the feature side."""
+    """Best temperature per alpha (over T whose seeds all fitted) and its power law on the feature side."""
     al = np.unique(table["alpha"])
-    topt, edge = np.full(len(al), np.nan), np.zeros(len(al), bool)
+    topt, edge, stab, tdiv, steps = (np.full(len(al), np.nan), np.zeros(len(al), bool), np.zeros(len(al), bool),
+                                     np.full(len(al), np.nan), np.full(len(al), np.nan))
     for i, a in enumerate(al):
-        sel = (table["alpha"] == a) & (table["status"] == "fitted")
-        Ts = np.unique(table["T"][sel])
-        if len(Ts):
-            m = [np.mean(table["test_error"][sel & (table["T"] == t)]) for t in Ts]
-            topt[i] = Ts[int(np.argmin(m))]
-            edge[i] = len(Ts) < 3 or topt[i] in (Ts[0], Ts[-1])
+        row = table["alpha"] == a
+        grid = np.unique(table["T"][row])
+        st = {t: table["status"][row & (table["T"] == t)] for t in grid}
+        div = [t for t in grid if (st[t] == "diverged").any()]
+        tdiv[i] = min(div) if div else np.nan
+        Ts = [t for t in grid if (st[t] == "fitted").all()]
+        if not Ts:
+            continue
+        m = [np.mean(table["test_error"][row & (table["T"] == t)]) for t in Ts]
+        j = int(np.argmin(m))
+        topt[i] = Ts[j]
+        nxt = grid[grid > Ts[j]]
+        stab[i] = len(nxt) > 0 and (st[nxt[0]] == "diverged").any()
+        edge[i] = j == 0 or (j == len(Ts) - 1 and not stab[i])  # an optimum needs a worse T on each side
+        steps[i] = np.log(grid[1] / grid[0]) if len(grid) > 1 else np.nan
     side = (al <= alpha_max) & np.isfinite(topt) & ~edge
-    k = err_k = np.nan
-    if side.sum() >= 3:
-        (k, _), cov = np.polyfit(np.log(al[side]), np.log(topt[side]), 1, cov=True)
-        err_k = float(np.sqrt(cov[0, 0]))
-    return OptimalT(alpha=al, T_opt=topt, at_edge=edge, k=float(k), err_k=float(err_k))
+    step = float(np.nanmax(steps[side])) if side.any() else 0.0
+    k, err_k = _slope(al[side], topt[side], step)
+    k_div, err_k_div = _slope(al[side], tdiv[side], step)
+    return OptimalT(alpha=al, T_opt=topt, at_edge=edge, at_stability=stab, T_div=tdiv, k=k, err_k=err_k,
+                    k_div=k_div, err_k_div=err_k_div, n_fit=int(side.sum()))
 
 
 def fmt(x: float, e: float) -> str:

@@ -43,18 +43,21 @@ def chapter_claims(cfg, eff_lazy, eff_feat, opt, cross, fits, pfits) -> list[Cla
     prof, ds = cfg.profile, "MNIST parity"
     w, t = fits["weights"], fits["time"]
     ratio = w.e_P / w.e_T if np.isfinite(w.e_T) and w.e_T else np.nan
+    n_stab = int(np.sum(opt.at_stability & ~opt.at_edge & (opt.alpha <= cfg.feature_alpha_max)))
     ratio_err = abs(ratio) * np.hypot(w.err_P / w.e_P, w.err_T / w.e_T) if np.isfinite(ratio) else np.nan
     rows = [
         Claim("noise_regimes", "SGD noise helps in one regime and hurts (or does nothing) in the other",
               "noise detrimental or useful depending on the regime", f"lazy {effect_text(eff_lazy)}; "
               f"feature {effect_text(eff_feat)}", regime_verdict(eff_lazy, eff_feat), ds, prof,
-              f"phase diagram, P = {int(eff_lazy.P)}, largest vs smallest α; {eff_lazy.seeds} seeds, {cfg.n_test} "
+              f"phase diagram, P = {int(eff_lazy.P)}, α = 2^{np.log2(eff_lazy.alpha):.0f} vs "
+              f"2^{np.log2(eff_feat.alpha):.0f}; {eff_lazy.seeds} seeds, {cfg.n_test} "
               "test points; 'hurts' needs > 2 SE, 'helps' (best of m temperatures) > the Bonferroni z over m",
               SRC_ABSTRACT, figure="fig1_phase_diagram"),
         Claim("T_opt_k", r"$T_\mathrm{opt} \propto \alpha^{k}$ on the feature side", f"k = (L−1)/(L+1) = {k_paper(cfg.depth):.2f} at L = {cfg.depth}",
               fmt(opt.k, opt.err_k), interval_verdict(opt.k, opt.err_k, k_paper(cfg.depth), (0.0, 1.0)), ds, prof,
-              f"{int(np.sum((opt.alpha <= cfg.feature_alpha_max) & ~opt.at_edge & np.isfinite(opt.T_opt)))} values "
-              "of α with T_opt inside the grid; inconclusive when ±2 SE contains 0 or 1",
+              f"{opt.n_fit} values of α ≤ {cfg.feature_alpha_max:g}, {n_stab} of them with T_opt = the largest stable "
+              f"T (the stability edge scales as α^{fmt(opt.k_div, opt.err_k_div)}); ± is half the 95 % t-interval; "
+              "inconclusive when the interval contains 0 or 1",
               f"{SRC_APS}: k = (D−1)/(D+1), D hidden layers (paper section not verified)", figure="fig1_phase_diagram"),
         Claim("lazy_Tc", r"$T_c \propto P^{-a}$ with $a > 0$ (more data, noise matters earlier)",
               "a power law in P", fmt(cross.a, cross.err_a), sign_verdict(cross.a, cross.err_a), ds, prof,

@@ -17,12 +17,12 @@ def shrink(cfg: SGDRegimesConfig) -> SGDRegimesConfig:
     return replace(cfg, width=4, depth=cfg.depth, n_test=32, max_steps=2, check_every=1, phase_max_steps=2,
                    members_per_job=max(len(cfg.lazy_T), 8) * 4, lazy_P=small(cfg.lazy_P), seeds=2, phase_P=16,
                    phase_seeds=1, mnas_width=1, mnas_P=small(cfg.mnas_P), mnas_seeds=1, eval_chunk=16, member_chunk=4,
-                   perc_d=4, perc_P=small(cfg.perc_P), perc_seeds=1, n_boot=5)
+                   perc_d=4, perc_P=small(cfg.perc_P), perc_seeds=1, n_boot=5, mnas_phase_width=1, mnas_phase_seeds=1)
 
 
 def datasets(cfg: SGDRegimesConfig) -> tuple[str, ...]:
     """Every dataset the config reads (names for paper_repro.fetch)."""
-    return tuple(sorted({"mnist", *cfg.lazy_datasets, *cfg.mnas_datasets}))
+    return tuple(sorted({"mnist", *cfg.lazy_datasets, *cfg.mnas_datasets, *cfg.mnas_phase_datasets}))
 
 
 def paper_paths(cfg: SGDRegimesConfig) -> set[tuple[str, str, str]]:
@@ -30,6 +30,7 @@ def paper_paths(cfg: SGDRegimesConfig) -> set[tuple[str, str, str]]:
     paths = {("fc_gelu", "mnist", "phase_diagram"), ("linear", "depleted_sign", "perceptron")}
     paths |= {("fc", ds, "lazy_sweep") for ds in cfg.lazy_datasets}
     paths |= {("mnas", ds, "lazy_sweep") for ds in cfg.mnas_datasets}
+    paths |= {("mnas", ds, "phase_diagram") for ds in cfg.mnas_phase_datasets}
     return paths
 
 
@@ -42,20 +43,27 @@ def _fc_peak(cfg: SGDRegimesConfig, d: int, params: int, nbytes: int) -> int:
     return nbytes * (cfg.member_chunk * cfg.eval_chunk * (d + cfg.width) + cfg.members_per_job * 3 * params)
 
 
-def _mnas_cost(cfg: SGDRegimesConfig, ds: str) -> tuple[int, float]:
+def _mnas_cost(cfg: SGDRegimesConfig, ds: str, width: int | None = None) -> tuple[int, float]:
     """(parameters, forward FLOPs per image) of the released MNAS, counted on one image."""
     from torch.utils.flop_counter import FlopCounterMode
 
     from .mnas import mnas
-    net = mnas(IN_SHAPE[ds][0], cfg.mnas_width)
+    net = mnas(IN_SHAPE[ds][0], width or cfg.mnas_width)
     with FlopCounterMode(display=False) as fc, torch.no_grad():
         net(torch.zeros(1, *IN_SHAPE[ds]))
     return sum(p.numel() for p in net.parameters()), float(fc.get_total_flops())
 
 
+def mnas_peak_bytes(cfg: SGDRegimesConfig, in_shape: tuple, h: int, params: int) -> int:
+    """Peak of one MNAS job: 7 activation-sized buffers of member_chunk x eval_chunk images (measured 6-8) + weights."""
+    from .mnas import largest_activation
+    nbytes = 4 if cfg.dtype == "float32" else 8
+    return nbytes * (7 * cfg.member_chunk * cfg.eval_chunk * largest_activation(in_shape, h)
+                     + cfg.members_per_job * 3 * params)
+
+
 def plan(cfg: SGDRegimesConfig) -> list[SweepPlan]:
     """Per sweep: runs, step cap, parameters, FLOPs (3 x forward per trained point, plus evaluations), peak bytes."""
-    from .mnas import largest_activation
     out, B, bytes_ = [], cfg.batch_size, 4 if cfg.dtype == "float32" else 8
     fc = _fc_params(cfg, 784)
     runs = len(cfg.phase_alphas) * len(cfg.phase_T) * cfg.phase_seeds
@@ -72,15 +80,17 @@ def plan(cfg: SGDRegimesConfig) -> list[SweepPlan]:
                              runs * cfg.max_steps * 6 * B * p + evals,
                              _fc_peak(cfg, d, p, bytes_),
                              (ds,), "steps = the cap (an upper bound)"))
-    for ds in cfg.mnas_datasets:
-        p, f = _mnas_cost(cfg, ds)
-        runs = len(cfg.mnas_P) * len(cfg.mnas_T) * cfg.mnas_seeds
-        evals = runs * (cfg.max_steps // cfg.check_every * max(cfg.mnas_P) + cfg.n_test) * f
-        act = largest_activation(IN_SHAPE[ds], cfg.mnas_width)
-        out.append(SweepPlan(CHAPTER, f"lazy sweep (MNAS, {ds})", runs, cfg.max_steps, p,
-                             runs * cfg.max_steps * 3 * B * f + evals,
-                             bytes_ * (3 * cfg.member_chunk * cfg.eval_chunk * act + cfg.members_per_job * 3 * p),
-                             (ds,), "peak: 3 live activations of member_chunk x eval_chunk images"))
+    mnas_sweeps = [(f"lazy sweep (MNAS, {ds})", ds, cfg.mnas_width, B, len(cfg.mnas_P) * len(cfg.mnas_T)
+                    * cfg.mnas_seeds, max(cfg.mnas_P, default=0), cfg.max_steps) for ds in cfg.mnas_datasets]
+    mnas_sweeps += [(f"phase diagram (MNAS, {ds})", ds, cfg.mnas_phase_width, cfg.mnas_phase_batch_size,
+                     len(cfg.mnas_phase_alphas) * len(cfg.mnas_phase_T) * cfg.mnas_phase_seeds, cfg.phase_P,
+                     cfg.phase_max_steps) for ds in cfg.mnas_phase_datasets]
+    for name, ds, h, bs, runs, P, steps in mnas_sweeps:
+        p, f = _mnas_cost(cfg, ds, h)
+        evals = runs * (steps // cfg.check_every * P + cfg.n_test) * f
+        out.append(SweepPlan(CHAPTER, name, runs, steps, p, runs * steps * 3 * bs * f + evals,
+                             mnas_peak_bytes(cfg, IN_SHAPE[ds], h, p), (ds,),
+                             "peak: 7 activation-sized buffers of member_chunk x eval_chunk images (measured)"))
     runs = len(cfg.perc_chis) * len(cfg.perc_P) * len(cfg.perc_T) * cfg.perc_seeds
     out.append(SweepPlan(CHAPTER, "perceptron (event-driven)", runs, 0, cfg.perc_d, 0.0,
                          8 * max(cfg.perc_P) * (cfg.perc_d + min(max(cfg.perc_P), 4096)), (),

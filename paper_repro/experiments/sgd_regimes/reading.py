@@ -35,8 +35,11 @@ def lazy_reading(cfg, lazy: dict, cross) -> dict:
 def phase_reading(cfg, phase: dict, opt) -> dict:
     """Counts of diverged / capped cells and the T_opt edges."""
     side = opt.alpha <= cfg.feature_alpha_max
+    used = side & ~opt.at_edge & np.isfinite(opt.T_opt)
     return {"phase_n_div": int((phase["status"] == "diverged").sum()),
             "phase_n_capped": int((phase["status"] == "capped").sum()), "phase_n_runs": int(len(phase["T"])),
             "phase_n_edge": int((opt.at_edge & side).sum()), "phase_n_side": int(side.sum()),
+            "phase_n_stab": int((opt.at_stability & used).sum()), "phase_n_fit": int(used.sum()),
             "phase_k": f"{opt.k:.2f} ± {opt.err_k:.2f}" if np.isfinite(opt.k) else "not measurable",
+            "phase_k_div": f"{opt.k_div:.2f} ± {opt.err_k_div:.2f}" if np.isfinite(opt.k_div) else "not measurable",
             "phase_k_paper": f"{(cfg.depth - 1) / (cfg.depth + 1):.2f} at L = {cfg.depth}"}

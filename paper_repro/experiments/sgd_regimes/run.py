@@ -41,21 +41,23 @@ class SGDRegimesConfig:
     batch_size: int = 16                # B (released --bs 16)
     n_test: int = 10_000                # held-out test points (released --pte 32768)
     dtype: str = "float32"              # released default --dtype f32
-    max_steps: int = 8000               # step cap per run (capped runs are marked, never fitted)
+    max_steps: int = 16_000             # step cap per run (capped runs are marked, never fitted)
     check_every: int = 100              # steps between full training-set checks of the stop criterion
+    check_growth: float = 0.125         # ...but at most this fraction of the steps done apart (cost only, exact)
     members_per_job: int = 24           # networks trained together in one vectorised ensemble
     lazy_alpha: float = 2.0 ** 15       # alpha of the lazy P sweeps (released --alpha 32768)
     lazy_datasets: tuple = ("mnist",)   # datasets of the FC lazy sweep (released: mnist, cifar10)
-    lazy_P: tuple = (256, 512, 1024, 2048)  # training-set sizes of the lazy sweep
+    lazy_P: tuple = (256, 512, 1024, 2048, 4096)  # training-set sizes of the lazy sweep
     lazy_T: tuple = tuple(2.0 ** e for e in (-13, -10, -7, -5, -4, -3, -2))  # temperatures of the lazy sweep
     seeds: int = 3                      # seeds per (T, P) cell of the lazy sweep
     Tc_level: float = 0.03              # ||w-w0||/||w0|| at which a net counts as out of the kernel regime
     fit_T_min: float = 2.0 ** -11       # power laws in T fitted on T >= fit_T_min (noise-dominated side)
     phase_P: int = 512                  # training-set size of the (alpha, T) phase diagram (released 1024)
-    phase_alphas: tuple = (2.0 ** -4, 2.0 ** -2, 1.0, 2.0 ** 15)  # alpha of the phase diagram
-    phase_T: tuple = _pow2(-13, -5, 2)  # T of the phase diagram (released dt = 2^-15..2^15, T = dt/(B h))
+    phase_alphas: tuple = tuple(2.0 ** e for e in (-14, -11, -8, -5, -2, 1, 4, 11))  # released 2^-14..2^11
+    phase_T: tuple = _pow2(-16, -4, 2)  # T of the phase diagram (released dt = 2^-15..2^15, T = dt/(B h))
     phase_seeds: int = 3                # seeds per phase-diagram cell
-    phase_max_steps: int = 4000         # step cap of the phase-diagram runs
+    phase_max_steps: int = 8000         # step cap of the phase-diagram runs
+    feature_alpha: float = 2.0 ** -5    # alpha of the feature-regime noise comparison (one of phase_alphas)
     phase_activation: str = "gelu"      # released phase diagram: --act gelu
     feature_alpha_max: float = 1.0      # T_opt ∝ alpha^k fitted on alpha <= this (feature side)
     mnas_width: int = 64                # MNAS h (released --h 64)
@@ -63,6 +65,12 @@ class SGDRegimesConfig:
     mnas_P: tuple = (1024,)             # MNAS training-set sizes
     mnas_T: tuple = _pow2(-20, 0, 4)    # MNAS temperatures (released 2^-20..2^0)
     mnas_seeds: int = 1                 # MNAS seeds per cell
+    mnas_phase_datasets: tuple = ()     # datasets of the MNAS (alpha, T) phase diagram (released: cifar10)
+    mnas_phase_width: int = 32          # its h (released --h 32)
+    mnas_phase_batch_size: int = 64     # its B (released --bs 64)
+    mnas_phase_alphas: tuple = _pow2(-14, 11, 5)  # its alpha (released 2^-14..2^11)
+    mnas_phase_T: tuple = tuple(2.0 ** e / 2048 for e in range(-13, 11, 4))  # T = dt/(B h), released dt 2^-13..2^10
+    mnas_phase_seeds: int = 1           # its seeds per cell (released 4)
     eval_chunk: int = 1024              # points per evaluation chunk (bounds peak memory)
     member_chunk: int = 16              # members per evaluation chunk
     perc_chis: tuple = (0.0, 1.0)       # perceptron depletion exponents chi (released --data_chi 0, 1, 3)
@@ -79,15 +87,20 @@ class SGDRegimesConfig:
         check_choice("device", self.device, ("auto", "cpu", "cuda"))
         check_choice("dtype", self.dtype, ("float32", "float64"))
         check_choice("phase_activation", self.phase_activation, ("relu", "gelu", "tanh"))
-        for ds in self.lazy_datasets + self.mnas_datasets:
+        for ds in self.lazy_datasets + self.mnas_datasets + self.mnas_phase_datasets:
             check_choice("dataset", ds, tuple(TASK))
         for name in ("width", "depth", "batch_size", "n_test", "max_steps", "check_every", "phase_max_steps",
                      "members_per_job", "phase_P", "seeds", "phase_seeds", "mnas_width", "mnas_seeds", "eval_chunk",
-                     "member_chunk", "perc_d", "perc_seeds", "perc_batch_size", "n_boot"):
+                     "member_chunk", "perc_d", "perc_seeds", "perc_batch_size", "n_boot", "mnas_phase_width",
+                     "mnas_phase_batch_size", "mnas_phase_seeds"):
             check_positive(name, getattr(self, name), integer=True)
+        if self.feature_alpha not in self.phase_alphas:
+            raise ConfigError(f"feature_alpha={self.feature_alpha!r} must be one of phase_alphas={self.phase_alphas}")
         for name in ("lazy_alpha", "fit_T_min", "Tc_level", "feature_alpha_max", "perc_alpha"):
             check_positive(name, getattr(self, name))
-        for name in ("phase_alphas", "phase_T", "lazy_T", "perc_T", "mnas_T"):
+        if not 0 <= self.check_growth <= 1:
+            raise ConfigError(f"check_growth={self.check_growth!r} must be in [0, 1]")
+        for name in ("phase_alphas", "phase_T", "lazy_T", "perc_T", "mnas_T", "mnas_phase_alphas", "mnas_phase_T"):
             check_positive_all(name, getattr(self, name))
         for name in ("lazy_P", "perc_P", "mnas_P"):
             check_positive_all(name, getattr(self, name), integer=True)
@@ -98,18 +111,22 @@ class SGDRegimesConfig:
 PRESETS = {
     "smoke": SGDRegimesConfig(profile="smoke", width=32, depth=3, n_test=500, max_steps=600, phase_max_steps=600,
                               phase_P=128, phase_alphas=(2.0 ** -2, 1.0, 2.0 ** 15), phase_T=_pow2(-11, -5, 3),
+                              feature_alpha=2.0 ** -2,
                               phase_seeds=1, lazy_P=(64, 128, 256), lazy_T=_pow2(-11, -3, 4), seeds=2,
                               perc_d=16, perc_P=(32, 64, 128), perc_T=(2.0 ** -12, 2.0 ** -10), perc_seeds=2,
                               n_boot=50),
     "quick": SGDRegimesConfig(profile="quick"),
     "paper": SGDRegimesConfig(profile="paper", n_test=32_768, max_steps=10 ** 7, check_every=500, members_per_job=64,
+                              eval_chunk=512,
                               lazy_datasets=("mnist", "cifar10"), lazy_P=(1024, 2048, 4096, 8192, 16384),
                               lazy_T=_pow2(-13, 2), seeds=5, fit_T_min=2.0 ** -9, phase_P=1024,
                               phase_alphas=_pow2(-14, 11), phase_T=tuple(2.0 ** e / 2048 for e in range(-15, 16)),
                               phase_seeds=9, phase_max_steps=10 ** 7, mnas_datasets=("mnist", "cifar10"),
                               mnas_P=(1024, 2048, 4096, 8192, 16384), mnas_T=_pow2(-20, 0), mnas_seeds=5,
                               perc_chis=(0.0, 1.0, 3.0), perc_P=(1024, 2048, 4096, 8192, 16384),
-                              perc_T=tuple(2.0 ** e / 2 for e in range(-15, 3)), perc_seeds=5, n_boot=1000),
+                              perc_T=tuple(2.0 ** e / 2 for e in range(-15, 3)), perc_seeds=5, n_boot=1000,
+                              mnas_phase_datasets=("cifar10",), mnas_phase_alphas=_pow2(-14, 11),
+                              mnas_phase_T=tuple(2.0 ** e / 2048 for e in range(-13, 11)), mnas_phase_seeds=4),
 }
 
 
@@ -154,6 +171,7 @@ class EnsembleJob:
     check_every: int
     eval_chunk: int = 1024
     member_chunk: int = 16
+    check_growth: float = 0.0
 
 
 def _finite_list(a) -> list:
@@ -179,7 +197,7 @@ def run_job(job: EnsembleJob) -> dict:
                        lr=[m[1] * job.width * job.batch_size for m in job.members],
                        n_train=[m[2] for m in job.members], seeds=[1000 + m[3] for m in job.members],
                        batch_size=job.batch_size, max_steps=job.max_steps, check_every=job.check_every,
-                       eval_chunk=job.eval_chunk, member_chunk=job.member_chunk)
+                       eval_chunk=job.eval_chunk, member_chunk=job.member_chunk, check_growth=job.check_growth)
     return {"status": r.status.tolist(), "steps": r.steps.tolist(), "time": r.time.tolist(),
             "test_error": _finite_list(r.test_error), "weight_change": _finite_list(r.weight_change),
             "check_steps": r.check_steps.tolist(), "train_loss": [_finite_list(row) for row in r.train_loss],
@@ -207,14 +225,16 @@ def _table(jobs, records) -> dict:
 
 def run_grid(cfg: SGDRegimesConfig, name: str, *, alphas, temperatures, Ps, seeds: int, dataset: str = "mnist",
              arch: str = "fc", activation: str = "relu", max_steps: int | None = None, progress: bool = False,
-             **sweep_kw) -> dict:
+             width: int | None = None, batch_size: int | None = None, **sweep_kw) -> dict:
     """alpha x T x P x seed grid of nets through the sweep runner (resumable); members grouped by P."""
     members = [(float(a), float(T), int(P), int(s)) for P in Ps for a in alphas for s in range(seeds)
                for T in temperatures]
-    n, width = cfg.members_per_job, cfg.mnas_width if arch == "mnas" else cfg.width
-    jobs = [EnsembleJob(tuple(members[i:i + n]), dataset, arch, width, cfg.depth, activation, cfg.batch_size,
+    n = cfg.members_per_job
+    width = width or (cfg.mnas_width if arch == "mnas" else cfg.width)
+    jobs = [EnsembleJob(tuple(members[i:i + n]), dataset, arch, width, cfg.depth, activation,
+                        batch_size or cfg.batch_size,
                         cfg.n_test, cfg.dtype, cfg.device, max_steps or cfg.max_steps, cfg.check_every,
-                        cfg.eval_chunk, cfg.member_chunk) for i in range(0, len(members), n)]
+                        cfg.eval_chunk, cfg.member_chunk, cfg.check_growth) for i in range(0, len(members), n)]
     records = run_sweep(run_job, jobs, output_dir(CHAPTER) / "sweeps" / name, progress=progress, **sweep_kw)
     return _table(jobs, records)
 
@@ -235,6 +255,14 @@ def mnas_sweep(cfg: SGDRegimesConfig, dataset: str, **sweep_kw) -> dict:
     """Lazy regime of the released MNAS (alpha = lazy_alpha): every P x T x seed."""
     return run_grid(cfg, f"mnas_{dataset}", alphas=(cfg.lazy_alpha,), temperatures=cfg.mnas_T, Ps=cfg.mnas_P,
                     seeds=cfg.mnas_seeds, dataset=dataset, arch="mnas", **sweep_kw)
+
+
+def mnas_phase_diagram(cfg: SGDRegimesConfig, dataset: str, **sweep_kw) -> dict:
+    """Test error over the (alpha, T) plane of the released MNAS (h = 32, B = 64, ReLU) at P = phase_P."""
+    return run_grid(cfg, f"mnas_phase_{dataset}", alphas=cfg.mnas_phase_alphas, temperatures=cfg.mnas_phase_T,
+                    Ps=(cfg.phase_P,), seeds=cfg.mnas_phase_seeds, dataset=dataset, arch="mnas",
+                    max_steps=cfg.phase_max_steps, width=cfg.mnas_phase_width, batch_size=cfg.mnas_phase_batch_size,
+                    **sweep_kw)
 
 
 @dataclass(frozen=True)

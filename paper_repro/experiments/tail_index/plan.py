@@ -83,7 +83,7 @@ def _run_cost(run) -> tuple[int, float, int]:
     flops = 3 * fwd * (run.batch_size * run.steps + points * (run.n_train + run.n_test))
     noise = (run.n_train // run.batch_size) * params
     held = noise if noise <= run.max_elements else min(run.max_elements, STREAM_CHUNK)
-    return params, float(flops), int(4 * (2 * held + 4 * params))
+    return params, float(flops), int(4 * (4 * held + 8 * params))  # twice the live buffers: measured (test_plan)
 
 
 def plan(cfg: TailIndexConfig) -> list[SweepPlan]:
@@ -96,6 +96,6 @@ def plan(cfg: TailIndexConfig) -> list[SweepPlan]:
         out.append(SweepPlan(CHAPTER, f"{name} sweep", len(runs), max(r.steps for r in runs),
                              max(c[0] for c in costs), sum(c[1] for c in costs), max(c[2] for c in costs),
                              tuple(sorted({r.dataset for r in runs})),
-                             note="3 x forward FLOPs per sample x (SGD samples + measured samples); peak = 2 x the "
-                                  "noise matrix (or one streamed chunk) + 4 copies of the parameters"))
+                             note="3 x forward FLOPs per sample x (SGD samples + measured samples); peak = 4 x the "
+                                  "noise matrix (or one streamed chunk) + 8 copies of the parameters (measured)"))
     return out
