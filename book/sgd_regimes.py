@@ -121,10 +121,9 @@ glue(**sr.reading.phase_reading(cfg, phase, opt))
 # {glue:text}`phase_n_fit` of the {glue:text}`phase_n_side` values of $\alpha$ give a usable $T_\mathrm{opt}$
 # ({glue:text}`phase_n_edge` sit at an edge and stay out of the fit); their slope is $k$ = {glue:text}`phase_k`
 # (the scaling argument's $(L-1)/(L+1)$ = {glue:text}`phase_k_paper`; $\pm$ is half the 95 % $t$-interval, and the
-# scorecard calls it only when that interval excludes 0 and 1). Note what this measures: for
-# {glue:text}`phase_n_stab` of those $\alpha$ the error still falls at the largest temperature that converges,
-# so $T_\mathrm{opt}$ is the stability edge, whose own slope is {glue:text}`phase_k_div`. In our runs the best
-# noise level on the feature side is "as much as the dynamics tolerates", and $k$ is the exponent of that limit.
+# scorecard calls it only when that interval excludes 0 and 1). For {glue:text}`phase_n_stab` of those $\alpha$
+# the error still falls at the largest temperature that converges, so there $T_\mathrm{opt}$ is the stability
+# edge (its own slope: {glue:text}`phase_k_div`). {glue:text}`phase_stab_sentence`
 
 # %% [markdown]
 # ## 2. Lazy regime: when does the net leave the kernel regime?
@@ -168,29 +167,26 @@ glue(**sr.reading.lazy_reading(cfg, lazy, cross))
 #
 # In each regime we compare the seed-mean test error at the best temperature $T_\mathrm{opt}$ and at the largest
 # temperature whose seeds all converged with the error at the smallest temperature ($T \to 0$). The two regimes
-# come from the same phase diagram (same $P$, activation and temperatures; the largest $\alpha$ and
-# $\alpha$ = `feature_alpha`, a value well inside the feature side, fixed before the run), so only
-# $\alpha$ differs; the lazy sweep's largest $P$ (ReLU) is shown as a third row. Standard errors come from
+# come from the same phase diagram (same $P$, activation and temperatures), so only $\alpha$ differs; the table
+# has every $\alpha$ of the diagram, and the scorecard takes the largest and `feature_alpha`; the lazy sweep's largest $P$ (ReLU) is shown as a third row. Standard errors come from
 # the seed-to-seed scatter; an effect counts when it exceeds twice its standard error. Picking the best of several
 # temperatures favours a negative $\mathrm{err}(T_\mathrm{opt}) - \mathrm{err}(T \to 0)$, so the largest-$T$
 # difference is shown as well.
 
 # %%
-eff_lazy = an.noise_effect(phase, max(cfg.phase_alphas), cfg.phase_P, cfg.n_test)
-eff_feat = an.noise_effect(phase, cfg.feature_alpha, cfg.phase_P, cfg.n_test)
+effects = {a: an.noise_effect(phase, a, cfg.phase_P, cfg.n_test) for a in cfg.phase_alphas}
+eff_lazy, eff_feat = effects[max(cfg.phase_alphas)], effects[cfg.feature_alpha]
 eff_sweep = an.noise_effect(lazy, cfg.lazy_alpha, max(cfg.lazy_P), cfg.n_test)
-show_table([{"regime": name, "α": e.alpha, "P": int(e.P), "T→0": e.T_low, "T_opt": e.T_opt,
-             "err(T_opt) − err(T→0)": e.effect, "SE": e.err, "largest T": e.T_high,
-             "err(T) − err(T→0)": e.effect_high, "SE ": e.err_high, "noise": e.verdict}
-            for name, e in (("lazy", eff_lazy), ("feature", eff_feat), ("lazy sweep (ReLU)", eff_sweep))],
-           caption="Noise effect on the test error (paper units)")
+show_table(sr.reading.effect_rows(cfg, effects, eff_sweep), caption="Noise effect on the test error (paper units)")
 glue(lazy_effect=eff_lazy.verdict, feat_effect=eff_feat.verdict, sweep_effect=eff_sweep.verdict,
-     eff_seeds=eff_lazy.seeds, sweep_P=int(eff_sweep.P))
+     eff_seeds=eff_lazy.seeds, sweep_P=int(eff_sweep.P), feat_alpha_log2=float(np.log2(cfg.feature_alpha)),
+     **sr.reading.effect_counts(cfg, effects))
 
 # %% [markdown]
 # **Reading.** With {glue:text}`eff_seeds` seeds and `n_test` test points per net, noise
-# **{glue:text}`lazy_effect`** in the lazy regime and **{glue:text}`feat_effect`** on the feature side of the phase
-# diagram. In the lazy sweep at $P$ = {glue:text}`sweep_P` (ReLU, temperatures up to the stability limit, where
+# **{glue:text}`lazy_effect`** in the lazy regime (the largest $\alpha$) and **{glue:text}`feat_effect`** at
+# $\alpha = 2^{{glue:text}`feat_alpha_log2:.0f`}$ on the feature side. Over all $\alpha \le 1$ of the diagram,
+# noise helps at {glue:text}`n_feat_helps` of {glue:text}`n_feat` values and hurts at {glue:text}`n_feat_hurts`. In the lazy sweep at $P$ = {glue:text}`sweep_P` (ReLU, temperatures up to the stability limit, where
 # the nets leave the kernel regime), noise **{glue:text}`sweep_effect`**.
 
 # %% [markdown]
@@ -222,25 +218,38 @@ glue(lazy_delta=an.fmt(w.e_T, w.err_T), lazy_gamma=an.fmt(w.e_P, w.err_P), lazy_
 # $\mathrm{d}t = T B$). For a linear model $u = \alpha(w - w_0)$ follows the same SGD at temperature $\alpha T$, so
 # we simulate $u$ event-driven (jumping over steps whose batch holds no unfitted point, exact) and report
 # $w_\parallel = u_1/\alpha$. We fit $w_\parallel \propto T^{\delta} P^{\gamma}$ on the noise-dominated
-# temperatures of the grid.
+# temperatures ($T \ge$ `perc_fit_T_min`, where $w_\parallel$ grows in proportion to $T$; below it grows more
+# slowly) and $P \ge 2d$ ($P = d$ is pre-asymptotic), with errors from the scatter of the seeds' own fits (runs of
+# one seed share their data and batches across $T$, so they are not independent).
 
 # %%
 perc = sr.perceptron_sweep(cfg, **opts.run_kwargs())
 record_path(CH, "linear", "depleted_sign", "perceptron")
 save_json(CH, "perceptron", perc)
-fit_ok = lambda c: np.where((perc["chi"] == c) & (perc["status"] == "fitted"), perc["w_par"], np.nan)  # noqa: E731
-pfits = {c: an.fit_power(perc["T"], perc["P"], fit_ok(c), cfg.n_boot) for c in cfg.perc_chis}
+pfits = an.perceptron_fits(perc, cfg.perc_fit_T_min, cfg.perc_fit_P_min, cfg.n_boot)
 fig, axes = subplots(2, 1, width=6.8, height=2.8)
 sr.figures.plot_perceptron(perc, pfits, axes)
 save_figure(fig, CH, "fig4_perceptron");
-show_table([{"χ": c, "δ (T)": an.fmt(f.e_T, f.err_T), "γ (P)": an.fmt(f.e_P, f.err_P), "1/(1+χ)": 1 / (1 + c)}
+show_table([{"χ": c, "δ (T)": an.fmt(f.e_T, f.err_T), "γ (P)": an.fmt(f.e_P, f.err_P), "1/(1+χ)": 1 / (1 + c),
+             "γ(χ)/γ(0)": an.fmt(*an.exponent_ratio(f, pfits[0.0])) if 0.0 in pfits else "—"}
             for c, f in pfits.items()], caption="Perceptron: w_∥ ∝ T^δ P^γ")
 
 # %% [markdown]
+# Where do the power laws hold? Local slopes between neighbouring grid values, each seed's slope averaged over
+# the other variable ($\pm$: half the 95 % $t$-interval over seeds): in $T$ at every $P$, and in $P$ at
+# $T \ge$ `perc_fit_T_min`. The fit uses the range where the $T$-slope is 1 (noise-dominated) and the $P$-slopes
+# have settled.
+
+# %%
+show_table(sr.reading.local_slope_rows(cfg, perc), caption="Perceptron: local exponents of w_∥")
+
+# %% [markdown]
 # **Reading (figure 4).** The table compares the measured $P$-exponent of the informative weight with
-# $1/(1+\chi)$, a scaling argument derived here; the authors' follow-up paper (arXiv 2309.10688) states the same
-# exponent, which we have read only in a summary, and this paper gives no value we could verify. Fewer points near the boundary (larger $\chi$) should mean a
-# smaller exponent.
+# $1/(1+\chi)$, a scaling argument derived here (the authors' follow-up paper, arXiv 2309.10688, states the same
+# exponent; we read it only in a summary, and this paper gives no value we could verify). Fewer points near the
+# boundary (larger $\chi$) should mean a smaller exponent, by the factor in the last column: 1/2 at $\chi = 1$.
+# The scorecard tests each exponent and the ratio against its interval; whether a gap that remains closes at
+# larger $P$ is for the `paper` profile ($P$ up to 16,384) to show.
 
 # %% [markdown]
 # ## 6. The released MNAS
@@ -252,8 +261,8 @@ show_table([{"χ": c, "δ (T)": an.fmt(f.e_T, f.err_T), "γ (P)": an.fmt(f.e_P, 
 # $\alpha = 2^{-14} \dots 2^{11}$, $\mathrm{d}t = 2^{-13} \dots 2^{10}$, i.e. $T = \mathrm{d}t/2048$). A CNN
 # ensemble is too slow for the `quick` profile on a CPU, so there the tables below say so. Evaluation is chunked
 # (`eval_chunk` images x `member_chunk` nets): the plan (`python -m paper_repro plan sgd_regimes --profile paper`)
-# prints the peak memory per job, about 23 GB for the CIFAR-10 lazy sweep, from a formula checked against a
-# measured CPU evaluation at small size.
+# prints the peak memory per job ({glue:text}`mnas_peak_gb:.0f` GB for the CIFAR-10 lazy sweep), from a formula
+# checked against a measured CPU evaluation at small size.
 
 # %%
 mnas_all = {ds: sr.mnas_sweep(cfg, ds, **opts.run_kwargs()) for ds in cfg.mnas_datasets}
@@ -265,6 +274,7 @@ show_table([{"dataset": ds, "a": an.fmt(c.a, c.err_a)} for ds, c in mnas_cross.i
            or [{"dataset": "none in this profile", "a": "—"}], caption="MNAS lazy sweeps: T_c ∝ P^-a")
 
 # %%
+glue(mnas_peak_gb=sr.reading.mnas_peak_gb("cifar10"))
 mnas_phase = {ds: sr.mnas_phase_diagram(cfg, ds, **opts.run_kwargs()) for ds in cfg.mnas_phase_datasets}
 mnas_opt = {ds: an.optimal_temperature(tab, cfg.feature_alpha_max) for ds, tab in mnas_phase.items()}
 for ds, tab in mnas_phase.items():

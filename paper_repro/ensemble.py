@@ -5,8 +5,9 @@ hidden layers z = rho(W x / sqrt(fan_in)) with rho = phi / sqrt(E_{z~N(0,1)} phi
 F(w, x) = W h / h (1/h, not 1/sqrt(h)), centred output F(w, x) - F(w0, x), loss l(alpha F, y) / alpha with the
 hinge l = max(0, 1 - y o), plain SGD w <- w - dt grad <loss>_batch with a batch of B distinct indices per step,
 dt = T h B (the paper's temperature T = dt / (B h)), stop when the training loss is exactly zero.
-Members (own alpha, dt, P, seed, stop time) are stacked with ``torch.func.stack_module_state`` and stepped with
-``vmap(grad(functional_call))``.
+Members (own alpha, dt, P, seed, stop time) are stacked with ``torch.func.stack_module_state``; the released
+``mlp`` is stepped by hand-written batched backprop (:mod:`paper_repro.ensemble_mlp`), any other architecture
+(MNAS) with ``vmap(grad(functional_call))``; a test pins the two to the same step.
 """
 from __future__ import annotations
 
@@ -192,7 +193,9 @@ def train_ensemble(models: list[nn.Module], x: torch.Tensor, y: torch.Tensor, x_
     ``lr`` is the released code's dt (= T h B). The full training set is checked at multiples of ``check_every``
     steps, at most ``check_growth`` x (steps so far) apart (0: every ``check_every``); a member whose loss is
     exactly zero leaves the ensemble and its t* is the step after its last non-zero gradient. A zero training loss
-    means every later batch gradient is zero, so the cadence changes neither t* nor the weights, only the cost.
+    means every later batch gradient is zero, so the cadence changes neither the status nor t* nor the weights of
+    fitted and capped members (each member keeps its own batch stream); it only moves the step at which a
+    divergence is detected (``steps`` of diverged members), and the cost.
     """
     k, device = len(models), x.device
     alpha_np, lr_np = _as_array(alpha, k, float), _as_array(lr, k, float)

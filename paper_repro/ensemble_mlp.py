@@ -4,7 +4,7 @@ For k members with weights W_l [k, out, in], the hinge SGD step of :mod:`paper_r
 z_l = s_l h_{l-1} W_l^T, h_l = c phi(z_l), F = s_out h_L W_out^T, m = 1 - alpha y (F - F0),
 loss = <relu(m)>_B / alpha, dloss/dF = -y [m > 0] / B, and each W_l <- W_l - dt (dloss/dz_l)^T h_{l-1} s_l,
 applied as one fused ``baddbmm_`` per layer. It equals ``vmap(grad(...))`` to float rounding
-(``tests/test_ensemble.py``) and takes about half its time per step on a CPU (``benchmarks/``).
+(``tests/test_ensemble.py``); ``benchmarks/bench_sgd_regimes.py --step`` prints the ratio of their step times.
 """
 from __future__ import annotations
 

@@ -144,7 +144,22 @@ def test_optimal_temperature_bounded_by_the_stability_edge():
     opt = an.optimal_temperature(tab, alpha_max=1.0)
     assert opt.at_stability.all() and not opt.at_edge.any() and opt.n_fit == 5
     assert opt.k == pytest.approx(2 / 3, abs=0.1) and opt.k_div == pytest.approx(2 / 3, abs=0.1)
-    assert 0 < opt.err_k < 0.2  # grid quantisation shows up as residual scatter
+    assert 0 < opt.err_k < 0.2  # the grid box keeps the error finite even with zero residuals
+
+
+@pytest.mark.parametrize("t_step", [1.0, 2.0])
+def test_stability_bounded_k_interval_covers_the_true_exponent(t_step):
+    """On a grid commensurate with 2/3 (T in steps of 1 or 2 octaves, alpha in steps of 3) a staircase of
+    bracketed optima must not pass for k = 2/3 when the true exponent differs: k +- 2 err covers the truth."""
+    alphas, Ts = 2.0 ** np.arange(-11, 0, 3), 2.0 ** np.arange(-20, -2, t_step)
+    A, T = np.meshgrid(alphas, Ts, indexing="ij")
+    for k_true in (0.3, 0.4, 0.5, 2 / 3, 0.8, 0.9):
+        for offset in np.linspace(0, t_step, 4, endpoint=False):
+            t_div = 2.0 ** (-4.3 + offset) * A ** k_true
+            tab = {"alpha": A.ravel(), "T": T.ravel(), "test_error": (0.2 - 0.005 * np.log(T)).ravel(),
+                   "status": np.where(T >= t_div, "diverged", "fitted").ravel()}
+            opt = an.optimal_temperature(tab, alpha_max=1.0)
+            assert abs(opt.k - k_true) <= 2 * opt.err_k + 1e-9, (k_true, offset, opt.k, opt.err_k)
 
 
 def test_claims_have_sources_and_interval_verdicts():

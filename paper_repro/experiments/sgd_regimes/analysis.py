@@ -18,6 +18,7 @@ class PowerFit:
     err_T: float
     err_P: float
     n: int          # number of runs used
+    per_group: tuple = ()  # ((group, e_T, e_P), ...) of the per-group fits, when groups were given
 
 
 def _lstsq(T, P, y):
@@ -46,8 +47,10 @@ def fit_power(T, P, y, n_boot: int = 200, seed: int = 0, groups=None) -> PowerFi
             return PowerFit(float(c[1]), float(c[2]), float(c[0]), np.nan, np.nan, len(y))
         per = np.array([_lstsq(T[i], P[i], y[i]) for i in idx])
         scale = t_dist.ppf(0.975, len(idx) - 1) / 2 / np.sqrt(len(idx))
+        names = [g[i[0]].item() for i in idx]
         return PowerFit(float(c[1]), float(c[2]), float(c[0]), float(per[:, 1].std(ddof=1) * scale),
-                        float(per[:, 2].std(ddof=1) * scale), len(y))
+                        float(per[:, 2].std(ddof=1) * scale), len(y),
+                        tuple((n, float(e_t), float(e_p)) for n, (_, e_t, e_p) in zip(names, per)))
     rng = np.random.default_rng(seed)
     boots = [_lstsq(T[i], P[i], y[i]) for i in (rng.integers(len(y), size=len(y)) for _ in range(n_boot))
              if len(np.unique(T[i])) > 1 and len(np.unique(P[i])) > 1]
@@ -61,6 +64,52 @@ def noise_fits(table: dict, T_min: float, n_boot: int = 200) -> dict:
     sub = {k: np.asarray(v)[sel] for k, v in table.items() if k != "curves"}
     return {"weights": fit_power(sub["T"], sub["P"], sub["weight_change"], n_boot, groups=sub["seed"]),
             "time": fit_power(sub["T"], sub["P"], sub["time"], n_boot, groups=sub["seed"])}
+
+
+def perceptron_fits(table: dict, T_min: float, P_min: float = 0, n_boot: int = 200) -> dict:
+    """Per chi: w_par ∝ T^delta P^gamma on fitted runs with T >= T_min and P >= P_min, errors from per-seed fits."""
+    out = {}
+    for chi in np.unique(table["chi"]):
+        sel = (table["chi"] == chi) & (table["status"] == "fitted") & (table["T"] >= T_min) & (table["P"] >= P_min)
+        out[float(chi)] = fit_power(table["T"][sel], table["P"][sel], table["w_par"][sel], n_boot,
+                                    groups=table["seed"][sel])
+    return out
+
+
+def _t_mean(v) -> tuple[float, float]:
+    """Mean and err with mean +- 2 err the 95 % t-interval (NaN with < 2 values)."""
+    v = np.asarray(v, float)
+    v = v[np.isfinite(v)]
+    if len(v) < 2:
+        return (float(v.mean()) if len(v) else np.nan), np.nan
+    return float(v.mean()), float(v.std(ddof=1) / np.sqrt(len(v)) * t_dist.ppf(0.975, len(v) - 1) / 2)
+
+
+def exponent_ratio(num: PowerFit, den: PowerFit) -> tuple[float, float]:
+    """gamma_num / gamma_den from the pooled fits; err from the per-seed ratios (seeds share data and batches)."""
+    den_by = {g: e_p for g, _, e_p in den.per_group}
+    ratios = [e_p / den_by[g] for g, _, e_p in num.per_group if g in den_by]
+    return float(num.e_P / den.e_P), _t_mean(ratios)[1]
+
+
+def local_slopes(table: dict, sel, by: str, key: str = "w_par") -> list[tuple[float, float, float, float]]:
+    """d log(key) / d log(by) between consecutive values of ``by``, per seed (averaged over the other variable):
+    [(lo, hi, slope, err)] with slope +- 2 err the 95 % t-interval over seeds."""
+    other = "T" if by == "P" else "P"
+    xs, out = np.unique(table[by][sel]), []
+    for lo, hi in zip(xs[:-1], xs[1:]):
+        per_seed = []
+        for s in np.unique(table["seed"][sel]):
+            diffs = []
+            for o in np.unique(table[other][sel]):
+                cell = sel & (table["seed"] == s) & (table[other] == o)
+                a, b = table[key][cell & (table[by] == lo)], table[key][cell & (table[by] == hi)]
+                if len(a) == 1 and len(b) == 1 and a[0] > 0 and b[0] > 0:
+                    diffs.append(np.log(b[0] / a[0]) / np.log(hi / lo))
+            if diffs:
+                per_seed.append(np.mean(diffs))
+        out.append((float(lo), float(hi), *_t_mean(per_seed)))
+    return out
 
 
 def _crossing(T, w, level):
@@ -198,29 +247,31 @@ class OptimalT:
     at_stability: np.ndarray  # T_opt is the largest stable T (the next grid T diverged): T_opt in [T, next T)
     T_div: np.ndarray     # smallest T with a diverged seed (NaN if none): the stability edge
     k: float
-    err_k: float          # (OLS SE x t_{0.975}(n-2) / 2) and the grid quantisation in quadrature (see _slope)
+    err_k: float          # k +- 2 err_k = 95 % OLS t-interval widened by the grid box (see _slope)
     k_div: float          # slope of T_div(alpha) over the same alpha (the stability edge's exponent)
     err_k_div: float
     n_fit: int            # values of alpha in the fit
+    alpha_max: float = 1.0  # the fit uses alpha <= alpha_max (the feature side)
 
 
 def _slope(x, y, step: float = 0.0) -> tuple[float, float]:
-    """Slope of log y on log x; error^2 = (OLS SE x t_{0.975}(n-2) / 2)^2 + step^2 / (12 Sxx), NaN with < 3 points.
+    """Slope b of log y on log x and err with b +- 2 err = (95 % OLS t-interval) + (grid box), NaN with < 3 points.
 
-    ``step``: the grid spacing in log y. An optimum read off a grid is known only to within one step (uniform,
-    variance step^2/12 per point), which the residuals miss when every point sits at the same place in its bracket.
+    ``step``: the grid spacing in log y. An optimum read off a grid is only known to lie in a bracket of one step;
+    the errors of neighbouring points are correlated (a staircase can fit any slope near a grid-commensurate one),
+    so the box is worst-case: b moves by at most (step / 2) sum |x_i - mean x| / Sxx.
     """
     ok = np.isfinite(y)
     n = int(ok.sum())
     if n < 3:
         return float("nan"), float("nan")
     lx, ly = np.log(x[ok]), np.log(y[ok])
-    (b, _), cov = np.polyfit(lx, ly, 1, cov="unscaled")
-    resid = ly - np.polyval([b, _], lx)
-    se2 = cov[0, 0] * (resid @ resid) / (n - 2)
-    sxx = float(((lx - lx.mean()) ** 2).sum())
-    err = np.sqrt(se2 * (t_dist.ppf(0.975, n - 2) / 2) ** 2 + step ** 2 / (12 * sxx))
-    return float(b), float(err)
+    (b, c0), cov = np.polyfit(lx, ly, 1, cov="unscaled")
+    resid = ly - np.polyval([b, c0], lx)
+    se = np.sqrt(cov[0, 0] * (resid @ resid) / (n - 2))
+    dx = lx - lx.mean()
+    box = step / 2 * np.abs(dx).sum() / (dx @ dx)
+    return float(b), float((se * t_dist.ppf(0.975, n - 2) + box) / 2)
 
 
 def optimal_temperature(table: dict, alpha_max: float = 1.0) -> OptimalT:
@@ -242,14 +293,15 @@ def optimal_temperature(table: dict, alpha_max: float = 1.0) -> OptimalT:
         topt[i] = Ts[j]
         nxt = grid[grid > Ts[j]]
         stab[i] = len(nxt) > 0 and (st[nxt[0]] == "diverged").any()
-        edge[i] = j == 0 or (j == len(Ts) - 1 and not stab[i])  # an optimum needs a worse T on each side
+        above_ok = stab[i] or (len(nxt) > 0 and nxt[0] in Ts)  # a worse fitted T above, or divergence
+        edge[i] = j == 0 or not above_ok  # an optimum needs a worse T (or divergence) on each side
         steps[i] = np.log(grid[1] / grid[0]) if len(grid) > 1 else np.nan
     side = (al <= alpha_max) & np.isfinite(topt) & ~edge
     step = float(np.nanmax(steps[side])) if side.any() else 0.0
     k, err_k = _slope(al[side], topt[side], step)
     k_div, err_k_div = _slope(al[side], tdiv[side], step)
     return OptimalT(alpha=al, T_opt=topt, at_edge=edge, at_stability=stab, T_div=tdiv, k=k, err_k=err_k,
-                    k_div=k_div, err_k_div=err_k_div, n_fit=int(side.sum()))
+                    k_div=k_div, err_k_div=err_k_div, n_fit=int(side.sum()), alpha_max=float(alpha_max))
 
 
 def fmt(x: float, e: float) -> str:

@@ -5,6 +5,7 @@ from dataclasses import replace
 
 import torch
 
+from ...perceptron import estimate_cost
 from ...plan import SweepPlan
 from .run import CHAPTER, SGDRegimesConfig
 
@@ -91,8 +92,10 @@ def plan(cfg: SGDRegimesConfig) -> list[SweepPlan]:
         out.append(SweepPlan(CHAPTER, name, runs, steps, p, runs * steps * 3 * bs * f + evals,
                              mnas_peak_bytes(cfg, IN_SHAPE[ds], h, p), (ds,),
                              "peak: 7 activation-sized buffers of member_chunk x eval_chunk images (measured)"))
-    runs = len(cfg.perc_chis) * len(cfg.perc_P) * len(cfg.perc_T) * cfg.perc_seeds
-    out.append(SweepPlan(CHAPTER, "perceptron (event-driven)", runs, 0, cfg.perc_d, 0.0,
+    cells = [estimate_cost(P, cfg.perc_d, cfg.perc_alpha * T, chi, cfg.perc_batch_size)
+             for chi in cfg.perc_chis for P in cfg.perc_P for T in cfg.perc_T]
+    out.append(SweepPlan(CHAPTER, "perceptron (event-driven)", len(cells) * cfg.perc_seeds,
+                         int(max(n for n, _ in cells)), cfg.perc_d, cfg.perc_seeds * sum(f for _, f in cells),
                          8 * max(cfg.perc_P) * (cfg.perc_d + min(max(cfg.perc_P), 4096)), (),
-                         "CPU simulation; cost set by the number of updates, not steps"))
+                         "CPU simulation; steps = SGD updates, estimated from a power law fitted on measured runs"))
     return out

@@ -42,4 +42,52 @@ def phase_reading(cfg, phase: dict, opt) -> dict:
             "phase_n_stab": int((opt.at_stability & used).sum()), "phase_n_fit": int(used.sum()),
             "phase_k": f"{opt.k:.2f} ± {opt.err_k:.2f}" if np.isfinite(opt.k) else "not measurable",
             "phase_k_div": f"{opt.k_div:.2f} ± {opt.err_k_div:.2f}" if np.isfinite(opt.k_div) else "not measurable",
-            "phase_k_paper": f"{(cfg.depth - 1) / (cfg.depth + 1):.2f} at L = {cfg.depth}"}
+            "phase_k_paper": f"{(cfg.depth - 1) / (cfg.depth + 1):.2f} at L = {cfg.depth}",
+            "phase_stab_sentence": _stab_sentence(int((opt.at_stability & used).sum()), int(used.sum()))}
+
+
+def _stab_sentence(n_stab: int, n_fit: int) -> str:
+    """What k measures, said from the counts (not assumed)."""
+    if n_fit and n_stab == n_fit:
+        return ("At every fitted α the best noise level is the most the dynamics tolerates, so k here is the "
+                "exponent of that stability limit.")
+    if n_stab:
+        return f"At the other {n_fit - n_stab} the optimum lies inside the converged temperatures."
+    return "Every fitted optimum lies inside the converged temperatures."
+
+
+def mnas_peak_gb(dataset: str) -> float:
+    """Planned peak memory (GB) of one job of the paper profile's MNAS lazy sweep on ``dataset``."""
+    from .plan import plan
+    from .run import PRESETS
+    return max(p.peak_bytes for p in plan(PRESETS["paper"]) if p.name == f"lazy sweep (MNAS, {dataset})") / 1e9
+
+
+def local_slope_rows(cfg, perc: dict) -> list[dict]:
+    """Rows of the perceptron's local-exponent table: T-slopes at every P, P-slopes at T >= perc_fit_T_min."""
+    from .analysis import fmt, local_slopes
+    ok = perc["status"] == "fitted"
+    name = {"T": lambda v: f"2^{np.log2(v):.0f}", "P": lambda v: f"{v:.0f}"}
+    return [{"χ": c, "slope in": by, "from": name[by](lo), "to": name[by](hi), "local slope": fmt(m, e)}
+            for c in cfg.perc_chis for by, sel in (("T", ok), ("P", ok & (perc["T"] >= cfg.perc_fit_T_min)))
+            for lo, hi, m, e in local_slopes(perc, sel & (perc["chi"] == c), by)]
+
+
+def _p2(v: float) -> str:
+    return f"2^{np.log2(v):.0f}" if np.isfinite(v) else "—"
+
+
+def effect_rows(cfg, effects: dict, sweep) -> list[dict]:
+    """Noise-effect table: one row per alpha of the phase diagram and one for the lazy sweep's largest P."""
+    rows = [("feature" if a <= cfg.feature_alpha_max else "lazy", e) for a, e in sorted(effects.items())]
+    return [{"regime": name, "α": _p2(e.alpha), "P": int(e.P), "T→0": _p2(e.T_low), "T_opt": _p2(e.T_opt),
+             "err(T_opt) − err(T→0)": e.effect, "SE": e.err, "largest T": _p2(e.T_high),
+             "err(T) − err(T→0)": e.effect_high, "SE ": e.err_high, "noise": e.verdict}
+            for name, e in rows + [("lazy sweep (ReLU)", sweep)]]
+
+
+def effect_counts(cfg, effects: dict) -> dict:
+    """How many feature-side alpha (<= feature_alpha_max) say helps / hurts."""
+    feat = [e for a, e in effects.items() if a <= cfg.feature_alpha_max]
+    return {"n_feat": len(feat), "n_feat_helps": sum(e.verdict == "helps" for e in feat),
+            "n_feat_hurts": sum(e.verdict == "hurts" for e in feat)}

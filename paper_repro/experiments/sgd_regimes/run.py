@@ -54,7 +54,7 @@ class SGDRegimesConfig:
     fit_T_min: float = 2.0 ** -11       # power laws in T fitted on T >= fit_T_min (noise-dominated side)
     phase_P: int = 512                  # training-set size of the (alpha, T) phase diagram (released 1024)
     phase_alphas: tuple = tuple(2.0 ** e for e in (-14, -11, -8, -5, -2, 1, 4, 11))  # released 2^-14..2^11
-    phase_T: tuple = _pow2(-16, -4, 2)  # T of the phase diagram (released dt = 2^-15..2^15, T = dt/(B h))
+    phase_T: tuple = _pow2(-16, -4)     # T of the phase diagram (released dt = 2^-15..2^15, T = dt/(B h))
     phase_seeds: int = 3                # seeds per phase-diagram cell
     phase_max_steps: int = 8000         # step cap of the phase-diagram runs
     feature_alpha: float = 2.0 ** -5    # alpha of the feature-regime noise comparison (one of phase_alphas)
@@ -75,9 +75,11 @@ class SGDRegimesConfig:
     member_chunk: int = 16              # members per evaluation chunk
     perc_chis: tuple = (0.0, 1.0)       # perceptron depletion exponents chi (released --data_chi 0, 1, 3)
     perc_d: int = 128                   # perceptron input dimension d (released 16..128)
-    perc_P: tuple = (128, 256, 512, 1024)  # perceptron training-set sizes
-    perc_T: tuple = (2.0 ** -13, 2.0 ** -11, 2.0 ** -9)  # perceptron temperatures (noise-dominated)
-    perc_seeds: int = 3                 # perceptron seeds per cell
+    perc_P: tuple = (128, 256, 512, 1024, 2048)  # perceptron training-set sizes
+    perc_T: tuple = (2.0 ** -11, 2.0 ** -9, 2.0 ** -7)  # perceptron temperatures
+    perc_fit_T_min: float = 2.0 ** -9   # exponents fitted on T >= this (the local T-slopes show where w_par ∝ T)
+    perc_fit_P_min: int = 256           # ...and on P >= this (2d: the local P-slopes show P = d is pre-asymptotic)
+    perc_seeds: int = 16                # perceptron seeds per cell (the exponent's error comes from seed scatter)
     perc_batch_size: int = 2            # perceptron B (released --bs 2)
     perc_alpha: float = 2.0 ** 15       # perceptron alpha (released --alpha 32768)
     n_boot: int = 200                   # bootstrap resamples for exponent uncertainties
@@ -92,11 +94,11 @@ class SGDRegimesConfig:
         for name in ("width", "depth", "batch_size", "n_test", "max_steps", "check_every", "phase_max_steps",
                      "members_per_job", "phase_P", "seeds", "phase_seeds", "mnas_width", "mnas_seeds", "eval_chunk",
                      "member_chunk", "perc_d", "perc_seeds", "perc_batch_size", "n_boot", "mnas_phase_width",
-                     "mnas_phase_batch_size", "mnas_phase_seeds"):
+                     "mnas_phase_batch_size", "mnas_phase_seeds", "perc_fit_P_min"):
             check_positive(name, getattr(self, name), integer=True)
         if self.feature_alpha not in self.phase_alphas:
             raise ConfigError(f"feature_alpha={self.feature_alpha!r} must be one of phase_alphas={self.phase_alphas}")
-        for name in ("lazy_alpha", "fit_T_min", "Tc_level", "feature_alpha_max", "perc_alpha"):
+        for name in ("lazy_alpha", "fit_T_min", "Tc_level", "feature_alpha_max", "perc_alpha", "perc_fit_T_min"):
             check_positive(name, getattr(self, name))
         if not 0 <= self.check_growth <= 1:
             raise ConfigError(f"check_growth={self.check_growth!r} must be in [0, 1]")
@@ -113,7 +115,8 @@ PRESETS = {
                               phase_P=128, phase_alphas=(2.0 ** -2, 1.0, 2.0 ** 15), phase_T=_pow2(-11, -5, 3),
                               feature_alpha=2.0 ** -2,
                               phase_seeds=1, lazy_P=(64, 128, 256), lazy_T=_pow2(-11, -3, 4), seeds=2,
-                              perc_d=16, perc_P=(32, 64, 128), perc_T=(2.0 ** -12, 2.0 ** -10), perc_seeds=2,
+                              perc_d=16, perc_P=(32, 64, 128), perc_T=(2.0 ** -9, 2.0 ** -7), perc_seeds=3,
+                              perc_fit_P_min=32,
                               n_boot=50),
     "quick": SGDRegimesConfig(profile="quick"),
     "paper": SGDRegimesConfig(profile="paper", n_test=32_768, max_steps=10 ** 7, check_every=500, members_per_job=64,
