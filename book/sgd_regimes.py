@@ -120,10 +120,12 @@ glue(**sr.reading.phase_reading(cfg, phase, opt))
 # {glue:text}`phase_n_capped` hit the step cap. On the feature side ($\alpha \le 1$)
 # {glue:text}`phase_n_fit` of the {glue:text}`phase_n_side` values of $\alpha$ give a usable $T_\mathrm{opt}$
 # ({glue:text}`phase_n_edge` sit at an edge and stay out of the fit); their slope is $k$ = {glue:text}`phase_k`
-# (the scaling argument's $(L-1)/(L+1)$ = {glue:text}`phase_k_paper`; $\pm$ is half the 95 % $t$-interval, and the
-# scorecard calls it only when that interval excludes 0 and 1). For {glue:text}`phase_n_stab` of those $\alpha$
-# the error still falls at the largest temperature that converges, so there $T_\mathrm{opt}$ is the stability
-# edge (its own slope: {glue:text}`phase_k_div`). {glue:text}`phase_stab_sentence`
+# (the scaling argument's $(L-1)/(L+1)$ = {glue:text}`phase_k_paper`; $\pm$ is half of the 95 % $t$-interval
+# widened by the grid: each $T_\mathrm{opt}$ is only known to within one grid step, so the interval includes
+# every slope a staircase through those brackets allows; the scorecard calls it only when it excludes 0 and 1).
+# For {glue:text}`phase_n_stab` of those $\alpha$ the error still falls at the largest temperature that
+# converges, so there $T_\mathrm{opt}$ is the stability edge (its own slope: {glue:text}`phase_k_div`).
+# {glue:text}`phase_stab_sentence`
 
 # %% [markdown]
 # ## 2. Lazy regime: when does the net leave the kernel regime?
@@ -168,16 +170,17 @@ glue(**sr.reading.lazy_reading(cfg, lazy, cross))
 # In each regime we compare the seed-mean test error at the best temperature $T_\mathrm{opt}$ and at the largest
 # temperature whose seeds all converged with the error at the smallest temperature ($T \to 0$). The two regimes
 # come from the same phase diagram (same $P$, activation and temperatures), so only $\alpha$ differs; the table
-# has every $\alpha$ of the diagram, and the scorecard takes the largest and `feature_alpha`; the lazy sweep's largest $P$ (ReLU) is shown as a third row. Standard errors come from
-# the seed-to-seed scatter; an effect counts when it exceeds twice its standard error. Picking the best of several
-# temperatures favours a negative $\mathrm{err}(T_\mathrm{opt}) - \mathrm{err}(T \to 0)$, so the largest-$T$
-# difference is shown as well.
+# has every $\alpha$ of the diagram (the scorecard takes the largest and `feature_alpha`) and, last, the lazy
+# sweep's largest $P$ (ReLU). Standard errors come from the seed-to-seed scatter; an effect counts when it
+# exceeds twice its standard error. Picking the best of several temperatures favours a negative
+# $\mathrm{err}(T_\mathrm{opt}) - \mathrm{err}(T \to 0)$, so the largest-$T$ difference is shown as well.
 
 # %%
 effects = {a: an.noise_effect(phase, a, cfg.phase_P, cfg.n_test) for a in cfg.phase_alphas}
 eff_lazy, eff_feat = effects[max(cfg.phase_alphas)], effects[cfg.feature_alpha]
 eff_sweep = an.noise_effect(lazy, cfg.lazy_alpha, max(cfg.lazy_P), cfg.n_test)
-show_table(sr.reading.effect_rows(cfg, effects, eff_sweep), caption="Noise effect on the test error (paper units)")
+show_table(sr.reading.effect_rows(cfg, effects, eff_sweep),
+           caption=f"Noise effect on the test error (paper units; P = {cfg.phase_P} unless stated)")
 glue(lazy_effect=eff_lazy.verdict, feat_effect=eff_feat.verdict, sweep_effect=eff_sweep.verdict,
      eff_seeds=eff_lazy.seeds, sweep_P=int(eff_sweep.P), feat_alpha_log2=float(np.log2(cfg.feature_alpha)),
      **sr.reading.effect_counts(cfg, effects))
@@ -186,8 +189,9 @@ glue(lazy_effect=eff_lazy.verdict, feat_effect=eff_feat.verdict, sweep_effect=ef
 # **Reading.** With {glue:text}`eff_seeds` seeds and `n_test` test points per net, noise
 # **{glue:text}`lazy_effect`** in the lazy regime (the largest $\alpha$) and **{glue:text}`feat_effect`** at
 # $\alpha = 2^{{glue:text}`feat_alpha_log2:.0f`}$ on the feature side. Over all $\alpha \le 1$ of the diagram,
-# noise helps at {glue:text}`n_feat_helps` of {glue:text}`n_feat` values and hurts at {glue:text}`n_feat_hurts`. In the lazy sweep at $P$ = {glue:text}`sweep_P` (ReLU, temperatures up to the stability limit, where
-# the nets leave the kernel regime), noise **{glue:text}`sweep_effect`**.
+# noise helps at {glue:text}`n_feat_helps` of {glue:text}`n_feat` values and hurts at {glue:text}`n_feat_hurts`.
+# In the lazy sweep at $P$ = {glue:text}`sweep_P` (ReLU, temperatures up to the stability limit, where the nets
+# leave the kernel regime), noise **{glue:text}`sweep_effect`**.
 
 # %% [markdown]
 # ## 4. Power laws of the weight change and of the training time

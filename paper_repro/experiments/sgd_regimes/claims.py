@@ -53,11 +53,12 @@ def chapter_claims(cfg, eff_lazy, eff_feat, opt, cross, fits, pfits) -> list[Cla
               f"2^{np.log2(eff_feat.alpha):.0f}; {eff_lazy.seeds} seeds, {cfg.n_test} "
               "test points; 'hurts' needs > 2 SE, 'helps' (best of m temperatures) > the Bonferroni z over m",
               SRC_ABSTRACT, figure="fig1_phase_diagram"),
-        Claim("T_opt_k", r"$T_\mathrm{opt} \propto \alpha^{k}$ on the feature side", f"k = (L−1)/(L+1) = {k_paper(cfg.depth):.2f} at L = {cfg.depth}",
+        Claim("T_opt_k", r"$T_\mathrm{opt} \propto \alpha^{k}$ on the feature side",
+              f"k = (L−1)/(L+1) = {k_paper(cfg.depth):.2f} at L = {cfg.depth}",
               fmt(opt.k, opt.err_k), interval_verdict(opt.k, opt.err_k, k_paper(cfg.depth), (0.0, 1.0)), ds, prof,
-              f"{opt.n_fit} values of α ≤ {cfg.feature_alpha_max:g}, {n_stab} of them with T_opt = the largest stable "
-              f"T (the stability edge scales as α^{fmt(opt.k_div, opt.err_k_div)}); ± is half the 95 % t-interval; "
-              "inconclusive when the interval contains 0 or 1",
+              f"{opt.n_fit} values of α ≤ {cfg.feature_alpha_max:g}, {n_stab} of them with T_opt = the largest "
+              f"stable T (the stability edge scales as α^{fmt(opt.k_div, opt.err_k_div)}); ±2 × the error = 95 % "
+              "t-interval + the grid's bracket; inconclusive when it contains 0 or 1",
               f"{SRC_APS}: k = (D−1)/(D+1), D hidden layers (paper section not verified)", figure="fig1_phase_diagram"),
         Claim("lazy_Tc", r"$T_c \propto P^{-a}$ with $a > 0$ (more data, noise matters earlier)",
               "a power law in P", fmt(cross.a, cross.err_a), sign_verdict(cross.a, cross.err_a), ds, prof,

@@ -78,12 +78,13 @@ def _p2(v: float) -> str:
 
 
 def effect_rows(cfg, effects: dict, sweep) -> list[dict]:
-    """Noise-effect table: one row per alpha of the phase diagram and one for the lazy sweep's largest P."""
-    rows = [("feature" if a <= cfg.feature_alpha_max else "lazy", e) for a, e in sorted(effects.items())]
-    return [{"regime": name, "α": _p2(e.alpha), "P": int(e.P), "T→0": _p2(e.T_low), "T_opt": _p2(e.T_opt),
-             "err(T_opt) − err(T→0)": e.effect, "SE": e.err, "largest T": _p2(e.T_high),
-             "err(T) − err(T→0)": e.effect_high, "SE ": e.err_high, "noise": e.verdict}
-            for name, e in rows + [("lazy sweep (ReLU)", sweep)]]
+    """Noise-effect table: one row per alpha of the phase diagram (P = phase_P) and one for the lazy sweep."""
+    pm = lambda x, e: f"{x:+.3f} ± {e:.3f}" if np.isfinite(x) else "—"  # noqa: E731
+    rows = [(_p2(a), e) for a, e in sorted(effects.items())]
+    rows.append((f"{_p2(sweep.alpha)} (ReLU sweep, P = {int(sweep.P)})", sweep))
+    return [{"α": name, "T→0": _p2(e.T_low), "T_opt": _p2(e.T_opt), "err(T_opt) − err(T→0)": pm(e.effect, e.err),
+             "largest T": _p2(e.T_high), "err(T) − err(T→0)": pm(e.effect_high, e.err_high), "noise": e.verdict}
+            for name, e in rows]
 
 
 def effect_counts(cfg, effects: dict) -> dict:
