@@ -182,13 +182,13 @@ eff_sweep = an.noise_effect(lazy, cfg.lazy_alpha, max(cfg.lazy_P), cfg.n_test)
 show_table(sr.reading.effect_rows(cfg, effects, eff_sweep),
            caption=f"Noise effect on the test error (paper units; P = {cfg.phase_P} unless stated)")
 glue(lazy_effect=eff_lazy.verdict, feat_effect=eff_feat.verdict, sweep_effect=eff_sweep.verdict,
-     eff_seeds=eff_lazy.seeds, sweep_P=int(eff_sweep.P), feat_alpha_log2=float(np.log2(cfg.feature_alpha)),
+     eff_seeds=eff_lazy.seeds, sweep_P=int(eff_sweep.P), feat_alpha=f"2^{np.log2(cfg.feature_alpha):.0f}",
      **sr.reading.effect_counts(cfg, effects))
 
 # %% [markdown]
 # **Reading.** With {glue:text}`eff_seeds` seeds and `n_test` test points per net, noise
 # **{glue:text}`lazy_effect`** in the lazy regime (the largest $\alpha$) and **{glue:text}`feat_effect`** at
-# $\alpha = 2^{{glue:text}`feat_alpha_log2:.0f`}$ on the feature side. Over all $\alpha \le 1$ of the diagram,
+# $\alpha$ = {glue:text}`feat_alpha` on the feature side. Over all $\alpha \le 1$ of the diagram,
 # noise helps at {glue:text}`n_feat_helps` of {glue:text}`n_feat` values and hurts at {glue:text}`n_feat_hurts`.
 # In the lazy sweep at $P$ = {glue:text}`sweep_P` (ReLU, temperatures up to the stability limit, where the nets
 # leave the kernel regime), noise **{glue:text}`sweep_effect`**.

@@ -96,5 +96,6 @@ def test_book_builds_strictly_from_smoke_notebooks(smoke_site):
         page = (html / "book" / f"{ch.name}.html").read_text()
         assert "<img" in page, f"{ch.name}: no figure in the built page"
         assert "application/vnd.jupyter.widget-state+json" in page, f"{ch.name}: no kernel-free widget state"
+        assert "{glue" not in page, f"{ch.name}: a glue role left unrendered (inside math, or a typo)"
         assert f'href="{ch.name}.html"' in scorecard and f'href="{ch.name}.html"' in report
     assert "embed-amd.js" in (html / "book" / "intro.html").read_text()
