@@ -124,7 +124,7 @@ def plot_scaling(table: dict, fits: dict, axes=None):
 
 
 def plot_perceptron(table: dict, fits: dict, axes=None):
-    """w_par (informative weight) and t* against P at every T; circles and solid lines chi = 0, squares dashed chi > 0."""
+    """w_par and t* against P at every T: circles, solid lines chi = 0; squares, dashed lines chi > 0."""
     if axes is None:
         _, axes = subplots(2, 1, width=6.8, height=2.8)
     for i, chi in enumerate(np.unique(table["chi"])):
