@@ -182,7 +182,7 @@ eff_sweep = an.noise_effect(lazy, cfg.lazy_alpha, max(cfg.lazy_P), cfg.n_test)
 show_table(sr.reading.effect_rows(cfg, effects, eff_sweep),
            caption=f"Noise effect on the test error (paper units; P = {cfg.phase_P} unless stated)")
 glue(lazy_effect=eff_lazy.verdict, feat_effect=eff_feat.verdict, sweep_effect=eff_sweep.verdict,
-     eff_seeds=eff_lazy.seeds, sweep_P=int(eff_sweep.P), feat_alpha=f"2^{np.log2(cfg.feature_alpha):.0f}",
+     eff_seeds=eff_lazy.seeds, sweep_P=int(eff_sweep.P), feat_alpha=an.fmt_pow2(cfg.feature_alpha),
      **sr.reading.effect_counts(cfg, effects))
 
 # %% [markdown]

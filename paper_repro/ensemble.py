@@ -132,6 +132,11 @@ def _sgd_step(base: nn.Module):
     layers = mlp_layers(base)
     if layers is not None:
         return lambda params, *args: sgd_step(params, layers, *args)
+    return vmap_sgd_step(base)
+
+
+def vmap_sgd_step(base: nn.Module):
+    """The same in-place step through vmap(grad) of the released loss (any architecture)."""
     grad_fn = vmap(grad_and_value(_hinge(base)))
 
     def step(params, xb, yb, f0b, alpha, lr):

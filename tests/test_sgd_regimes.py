@@ -169,7 +169,7 @@ def test_claims_have_sources_and_interval_verdicts():
     eff = an.noise_effect(tab, 2.0 ** 15, 2048.0, 10_000)
     opt = an.OptimalT(alpha=np.array([0.25, 0.5, 1.0]), T_opt=np.array([0.1, 0.2, 0.4]), at_edge=np.zeros(3, bool),
                       at_stability=np.zeros(3, bool), T_div=np.full(3, np.nan), k=1.0, err_k=1.0, k_div=np.nan,
-                      err_k_div=np.nan, n_fit=3)
+                      err_k_div=np.nan, fitted=np.ones(3, bool))
     claims = chapter_claims(cfg, eff, eff, opt, cross, fits, {0.0: an.fit_power([1, 2, 1, 2], [1, 1, 2, 2],
                                                                                 [1, 2, 1.5, 3])})
     assert all(c.source for c in claims)

@@ -21,6 +21,15 @@ class PowerFit:
     per_group: tuple = ()  # ((group, e_T, e_P), ...) of the per-group fits, when groups were given
 
 
+def _t_mean(v) -> tuple[float, float]:
+    """Mean and err with mean +- 2 err the 95 % t-interval (NaN with < 2 values)."""
+    v = np.asarray(v, float)
+    v = v[np.isfinite(v)]
+    if len(v) < 2:
+        return (float(v.mean()) if len(v) else np.nan), np.nan
+    return float(v.mean()), float(v.std(ddof=1) / np.sqrt(len(v)) * t_dist.ppf(0.975, len(v) - 1) / 2)
+
+
 def _lstsq(T, P, y):
     A = np.stack([np.ones_like(T), np.log(T), np.log(P)], 1)
     return np.linalg.lstsq(A, np.log(y), rcond=None)[0]
@@ -46,10 +55,9 @@ def fit_power(T, P, y, n_boot: int = 200, seed: int = 0, groups=None) -> PowerFi
         if len(idx) < 2:
             return PowerFit(float(c[1]), float(c[2]), float(c[0]), np.nan, np.nan, len(y))
         per = np.array([_lstsq(T[i], P[i], y[i]) for i in idx])
-        scale = t_dist.ppf(0.975, len(idx) - 1) / 2 / np.sqrt(len(idx))
         names = [g[i[0]].item() for i in idx]
-        return PowerFit(float(c[1]), float(c[2]), float(c[0]), float(per[:, 1].std(ddof=1) * scale),
-                        float(per[:, 2].std(ddof=1) * scale), len(y),
+        return PowerFit(float(c[1]), float(c[2]), float(c[0]), _t_mean(per[:, 1])[1], _t_mean(per[:, 2])[1],
+                        len(y),
                         tuple((n, float(e_t), float(e_p)) for n, (_, e_t, e_p) in zip(names, per)))
     rng = np.random.default_rng(seed)
     boots = [_lstsq(T[i], P[i], y[i]) for i in (rng.integers(len(y), size=len(y)) for _ in range(n_boot))
@@ -74,15 +82,6 @@ def perceptron_fits(table: dict, T_min: float, P_min: float = 0, n_boot: int = 2
         out[float(chi)] = fit_power(table["T"][sel], table["P"][sel], table["w_par"][sel], n_boot,
                                     groups=table["seed"][sel])
     return out
-
-
-def _t_mean(v) -> tuple[float, float]:
-    """Mean and err with mean +- 2 err the 95 % t-interval (NaN with < 2 values)."""
-    v = np.asarray(v, float)
-    v = v[np.isfinite(v)]
-    if len(v) < 2:
-        return (float(v.mean()) if len(v) else np.nan), np.nan
-    return float(v.mean()), float(v.std(ddof=1) / np.sqrt(len(v)) * t_dist.ppf(0.975, len(v) - 1) / 2)
 
 
 def exponent_ratio(num: PowerFit, den: PowerFit) -> tuple[float, float]:
@@ -161,10 +160,7 @@ def crossover(table: dict, level: float, n_boot: int = 200, seed: int = 0) -> Cr
     tcb = np.array([b[0] for b in boots])
     tc_err = np.array([np.nanstd(np.log(tcb[:, j])) if np.isfinite(tcb[:, j]).sum() > 1 else np.nan
                        for j in range(len(Ps))])
-    per_seed = np.array([estimate([q])[1] for q in seeds])  # a of each seed alone: few seeds, so a t-interval
-    per_seed = per_seed[np.isfinite(per_seed)]
-    err_a = (per_seed.std(ddof=1) / np.sqrt(len(per_seed)) * t_dist.ppf(0.975, len(per_seed) - 1) / 2
-             if len(per_seed) > 1 else np.nan)
+    err_a = _t_mean([estimate([q])[1] for q in seeds])[1]  # a of each seed alone: few seeds, so a t-interval
     onset = np.array([error_onset(table, p) for p in Ps])
     return Crossover(P=Ps, T_c=tc, T_c_err=tc_err, a=float(a), err_a=float(err_a), level=float(level), onset=onset)
 
@@ -250,8 +246,17 @@ class OptimalT:
     err_k: float          # k +- 2 err_k = 95 % OLS t-interval widened by the grid box (see _slope)
     k_div: float          # slope of T_div(alpha) over the same alpha (the stability edge's exponent)
     err_k_div: float
-    n_fit: int            # values of alpha in the fit
+    fitted: np.ndarray    # the alpha in the fit: alpha <= alpha_max, T_opt finite and not at an edge
     alpha_max: float = 1.0  # the fit uses alpha <= alpha_max (the feature side)
+
+    @property
+    def n_fit(self) -> int:
+        return int(self.fitted.sum())
+
+    @property
+    def n_stab(self) -> int:
+        """Fitted alpha whose T_opt is the largest stable T."""
+        return int((self.fitted & self.at_stability).sum())
 
 
 def _slope(x, y, step: float = 0.0) -> tuple[float, float]:
@@ -301,7 +306,12 @@ def optimal_temperature(table: dict, alpha_max: float = 1.0) -> OptimalT:
     k, err_k = _slope(al[side], topt[side], step)
     k_div, err_k_div = _slope(al[side], tdiv[side], step)
     return OptimalT(alpha=al, T_opt=topt, at_edge=edge, at_stability=stab, T_div=tdiv, k=k, err_k=err_k,
-                    k_div=k_div, err_k_div=err_k_div, n_fit=int(side.sum()), alpha_max=float(alpha_max))
+                    k_div=k_div, err_k_div=err_k_div, fitted=side, alpha_max=float(alpha_max))
+
+
+def fmt_pow2(v: float) -> str:
+    """'2^-7' for a power of two (rounded exponent); '—' when not finite."""
+    return f"2^{np.log2(v):.0f}" if np.isfinite(v) else "—"
 
 
 def fmt(x: float, e: float) -> str:

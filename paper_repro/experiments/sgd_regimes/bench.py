@@ -48,23 +48,14 @@ def benchmark_ensemble(members: int = 16, P: int = 1024, steps: int = 2000, widt
 def benchmark_step(members: int = 24, P: int = 4096, steps: int = 200, width: int = 128, depth: int = 5,
                    batch_size: int = 16) -> dict:
     """Seconds per SGD step of ``members`` stacked MLPs: vmap(grad) against the hand-written backprop, same run."""
-    from torch.func import grad_and_value, vmap
-
-    from ...ensemble import _hinge, _sgd_step, stack
+    from ...ensemble import _sgd_step, stack, vmap_sgd_step
     params, base = stack([mlp(784, width, depth, seed=s) for s in range(members)])
     g = torch.Generator().manual_seed(0)
     x, y = torch.randn(P, 784, generator=g), torch.sign(torch.randn(P, generator=g))
     f0, idx = torch.zeros(members, P), torch.randint(P, (steps, members, batch_size), generator=g)
     alpha, lr = torch.full((members,), 2.0 ** 15), torch.full((members,), 2.0 ** -5 * width * batch_size)
-    grad_fn = vmap(grad_and_value(_hinge(base)))
-
-    def by_vmap(p, xb, yb, fb, a, dt):
-        gr, loss = grad_fn(p, xb, yb, fb, a)
-        for n in p:
-            p[n] -= dt.view(-1, 1, 1) * gr[n]
-        return loss
     out = {}
-    for name, fn in (("vmap", by_vmap), ("handwritten", _sgd_step(base))):
+    for name, fn in (("vmap", vmap_sgd_step(base)), ("handwritten", _sgd_step(base))):
         p = {n: v.clone() for n, v in params.items()}
         t0 = time.perf_counter()
         for ib in idx:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...results import Claim, all_of, interval_verdict
-from .analysis import exponent_ratio, fmt
+from .analysis import exponent_ratio, fmt, fmt_pow2
 
 SRC_ABSTRACT = "Abstract (qualitative)"
 SRC_APS = "authors' APS March Meeting 2023 abstract F02.00003"  # same authors and results; paper body not read here
@@ -34,8 +34,8 @@ def effect_text(e) -> str:
     """'err(T_opt) - err(T_low) = -0.012 ± 0.003, err(T_high) - err(T_low) = ...' with T in powers of 2."""
     if not np.isfinite(e.effect):
         return "n/a"
-    return (f"α = 2^{np.log2(e.alpha):.0f}: T_opt = 2^{np.log2(e.T_opt):.0f}: {e.effect:+.3f} ± {e.err:.3f}; "
-            f"T = 2^{np.log2(e.T_high):.0f}: {e.effect_high:+.3f} ± {e.err_high:.3f} → {e.verdict}")
+    return (f"α = {fmt_pow2(e.alpha)}: T_opt = {fmt_pow2(e.T_opt)}: {e.effect:+.3f} ± {e.err:.3f}; "
+            f"T = {fmt_pow2(e.T_high)}: {e.effect_high:+.3f} ± {e.err_high:.3f} → {e.verdict}")
 
 
 def chapter_claims(cfg, eff_lazy, eff_feat, opt, cross, fits, pfits) -> list[Claim]:
@@ -43,20 +43,19 @@ def chapter_claims(cfg, eff_lazy, eff_feat, opt, cross, fits, pfits) -> list[Cla
     prof, ds = cfg.profile, "MNIST parity"
     w, t = fits["weights"], fits["time"]
     ratio = w.e_P / w.e_T if np.isfinite(w.e_T) and w.e_T else np.nan
-    n_stab = int(np.sum(opt.at_stability & ~opt.at_edge & (opt.alpha <= cfg.feature_alpha_max)))
     ratio_err = abs(ratio) * np.hypot(w.err_P / w.e_P, w.err_T / w.e_T) if np.isfinite(ratio) else np.nan
     rows = [
         Claim("noise_regimes", "SGD noise helps in one regime and hurts (or does nothing) in the other",
               "noise detrimental or useful depending on the regime", f"lazy {effect_text(eff_lazy)}; "
               f"feature {effect_text(eff_feat)}", regime_verdict(eff_lazy, eff_feat), ds, prof,
-              f"phase diagram, P = {int(eff_lazy.P)}, α = 2^{np.log2(eff_lazy.alpha):.0f} vs "
-              f"2^{np.log2(eff_feat.alpha):.0f}; {eff_lazy.seeds} seeds, {cfg.n_test} "
+              f"phase diagram, P = {int(eff_lazy.P)}, α = {fmt_pow2(eff_lazy.alpha)} vs "
+              f"{fmt_pow2(eff_feat.alpha)}; {eff_lazy.seeds} seeds, {cfg.n_test} "
               "test points; 'hurts' needs > 2 SE, 'helps' (best of m temperatures) > the Bonferroni z over m",
               SRC_ABSTRACT, figure="fig1_phase_diagram"),
         Claim("T_opt_k", r"$T_\mathrm{opt} \propto \alpha^{k}$ on the feature side",
               f"k = (L−1)/(L+1) = {k_paper(cfg.depth):.2f} at L = {cfg.depth}",
               fmt(opt.k, opt.err_k), interval_verdict(opt.k, opt.err_k, k_paper(cfg.depth), (0.0, 1.0)), ds, prof,
-              f"{opt.n_fit} values of α ≤ {cfg.feature_alpha_max:g}, {n_stab} of them with T_opt = the largest "
+              f"{opt.n_fit} values of α ≤ {cfg.feature_alpha_max:g}, {opt.n_stab} of them with T_opt = the largest "
               f"stable T (the stability edge scales as α^{fmt(opt.k_div, opt.err_k_div)}); ±2 × the error = 95 % "
               "t-interval + the grid's bracket; inconclusive when it contains 0 or 1",
               f"{SRC_APS}: k = (D−1)/(D+1), D hidden layers (paper section not verified)", figure="fig1_phase_diagram"),
@@ -73,7 +72,7 @@ def chapter_claims(cfg, eff_lazy, eff_feat, opt, cross, fits, pfits) -> list[Cla
         Claim("lazy_weights", r"$\|w-w_0\|/\|w_0\| \propto T^{\delta} P^{\gamma}$ with $\delta, \gamma > 0$",
               "power laws in T and P", f"δ = {fmt(w.e_T, w.err_T)}, γ = {fmt(w.e_P, w.err_P)}",
               all_of(sign_verdict(w.e_T, w.err_T), sign_verdict(w.e_P, w.err_P)), ds, prof,
-              f"fitted runs with T ≥ 2^{np.log2(cfg.fit_T_min):.0f}",
+              f"fitted runs with T ≥ {fmt_pow2(cfg.fit_T_min)}",
               SRC_ABSTRACT, figure="fig3_scaling"),
         Claim("lazy_time_T", r"$t^* \propto T P^{b}$ (exponent of $T$ is 1)", "1", fmt(t.e_T, t.err_T),
               interval_verdict(t.e_T, t.err_T, 1.0, (0.0,)), ds, prof, f"b = {fmt(t.e_P, t.err_P)}",
@@ -87,7 +86,7 @@ def chapter_claims(cfg, eff_lazy, eff_feat, opt, cross, fits, pfits) -> list[Cla
         rows.append(Claim(f"perc_gamma_chi{chi:g}", rf"perceptron $w_\parallel \propto P^{{\gamma}}$, $\chi = {chi:g}$",
                           f"γ = 1/(1+χ) = {g:.2f}", fmt(f.e_P, f.err_P),
                           interval_verdict(f.e_P, f.err_P, g, (0.0,) + ((1.0,) if chi > 0 else ())), data, prof,
-                          f"δ (T-exponent) = {fmt(f.e_T, f.err_T)}; T ≥ 2^{np.log2(cfg.perc_fit_T_min):.0f}, "
+                          f"δ (T-exponent) = {fmt(f.e_T, f.err_T)}; T ≥ {fmt_pow2(cfg.perc_fit_T_min)}, "
                           f"P ≥ {cfg.perc_fit_P_min}; alternatives 0 (and 1, the χ = 0 value)", src,
                           figure="fig4_perceptron"))
         if chi > 0 and 0.0 in pfits:

@@ -54,9 +54,8 @@ def plot_phase(table: dict, opt=None, ax=None):
         ax.plot(opt.alpha[used], opt.T_opt[used], "w*", ms=11, mec="k", label=r"$T_\mathrm{opt}(\alpha)$")
         ax.plot(opt.alpha[~used], opt.T_opt[~used], "*", mfc="none", mec="w", ms=11, label="at a grid edge")
         if np.isfinite(opt.k):
-            side = used & (opt.alpha <= opt.alpha_max)
-            a = opt.alpha[side]
-            c = np.exp(np.mean(np.log(opt.T_opt[side]) - opt.k * np.log(a)))
+            a = opt.alpha[opt.fitted]
+            c = np.exp(np.mean(np.log(opt.T_opt[opt.fitted]) - opt.k * np.log(a)))
             ax.plot(a, c * a ** opt.k, "w--", lw=1.5, label=rf"$\alpha^{{k}}$, $k = {opt.k:.2f} \pm {opt.err_k:.2f}$")
     ax.set(xscale="log", yscale="log", xlabel=r"$\alpha$", ylabel=r"$T = \mathrm{d}t / (B h)$")
     ax.legend(fontsize=8, loc="lower right", facecolor="0.8")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .analysis import fmt, fmt_pow2, local_slopes
 from .units import released_units
 
 
@@ -35,15 +36,14 @@ def lazy_reading(cfg, lazy: dict, cross) -> dict:
 def phase_reading(cfg, phase: dict, opt) -> dict:
     """Counts of diverged / capped cells and the T_opt edges."""
     side = opt.alpha <= cfg.feature_alpha_max
-    used = side & ~opt.at_edge & np.isfinite(opt.T_opt)
     return {"phase_n_div": int((phase["status"] == "diverged").sum()),
             "phase_n_capped": int((phase["status"] == "capped").sum()), "phase_n_runs": int(len(phase["T"])),
             "phase_n_edge": int((opt.at_edge & side).sum()), "phase_n_side": int(side.sum()),
-            "phase_n_stab": int((opt.at_stability & used).sum()), "phase_n_fit": int(used.sum()),
+            "phase_n_stab": opt.n_stab, "phase_n_fit": opt.n_fit,
             "phase_k": f"{opt.k:.2f} ± {opt.err_k:.2f}" if np.isfinite(opt.k) else "not measurable",
             "phase_k_div": f"{opt.k_div:.2f} ± {opt.err_k_div:.2f}" if np.isfinite(opt.k_div) else "not measurable",
             "phase_k_paper": f"{(cfg.depth - 1) / (cfg.depth + 1):.2f} at L = {cfg.depth}",
-            "phase_stab_sentence": _stab_sentence(int((opt.at_stability & used).sum()), int(used.sum()))}
+            "phase_stab_sentence": _stab_sentence(opt.n_stab, opt.n_fit)}
 
 
 def _stab_sentence(n_stab: int, n_fit: int) -> str:
@@ -57,33 +57,32 @@ def _stab_sentence(n_stab: int, n_fit: int) -> str:
 
 
 def mnas_peak_gb(dataset: str) -> float:
-    """Planned peak memory (GB) of one job of the paper profile's MNAS lazy sweep on ``dataset``."""
-    from .plan import plan
+    """Planned peak memory (GB) of one job of the paper profile's MNAS lazy sweep on ``dataset`` (no FLOP count)."""
+    from .mnas import mnas
+    from .plan import IN_SHAPE, mnas_peak_bytes
     from .run import PRESETS
-    return max(p.peak_bytes for p in plan(PRESETS["paper"]) if p.name == f"lazy sweep (MNAS, {dataset})") / 1e9
+    cfg = PRESETS["paper"]
+    params = sum(p.numel() for p in mnas(IN_SHAPE[dataset][0], cfg.mnas_width).parameters())
+    return mnas_peak_bytes(cfg, IN_SHAPE[dataset], cfg.mnas_width, params) / 1e9
 
 
 def local_slope_rows(cfg, perc: dict) -> list[dict]:
     """Rows of the perceptron's local-exponent table: T-slopes at every P, P-slopes at T >= perc_fit_T_min."""
-    from .analysis import fmt, local_slopes
     ok = perc["status"] == "fitted"
-    name = {"T": lambda v: f"2^{np.log2(v):.0f}", "P": lambda v: f"{v:.0f}"}
+    name = {"T": fmt_pow2, "P": lambda v: f"{v:.0f}"}
     return [{"χ": c, "slope in": by, "from": name[by](lo), "to": name[by](hi), "local slope": fmt(m, e)}
             for c in cfg.perc_chis for by, sel in (("T", ok), ("P", ok & (perc["T"] >= cfg.perc_fit_T_min)))
             for lo, hi, m, e in local_slopes(perc, sel & (perc["chi"] == c), by)]
 
 
-def _p2(v: float) -> str:
-    return f"2^{np.log2(v):.0f}" if np.isfinite(v) else "—"
-
-
 def effect_rows(cfg, effects: dict, sweep) -> list[dict]:
     """Noise-effect table: one row per alpha of the phase diagram (P = phase_P) and one for the lazy sweep."""
     pm = lambda x, e: f"{x:+.3f} ± {e:.3f}" if np.isfinite(x) else "—"  # noqa: E731
-    rows = [(_p2(a), e) for a, e in sorted(effects.items())]
-    rows.append((f"{_p2(sweep.alpha)} (ReLU sweep, P = {int(sweep.P)})", sweep))
-    return [{"α": name, "T→0": _p2(e.T_low), "T_opt": _p2(e.T_opt), "err(T_opt) − err(T→0)": pm(e.effect, e.err),
-             "largest T": _p2(e.T_high), "err(T) − err(T→0)": pm(e.effect_high, e.err_high), "noise": e.verdict}
+    rows = [(fmt_pow2(a), e) for a, e in sorted(effects.items())]
+    rows.append((f"{fmt_pow2(sweep.alpha)} (ReLU sweep, P = {int(sweep.P)})", sweep))
+    return [{"α": name, "T→0": fmt_pow2(e.T_low), "T_opt": fmt_pow2(e.T_opt),
+             "err(T_opt) − err(T→0)": pm(e.effect, e.err), "largest T": fmt_pow2(e.T_high),
+             "err(T) − err(T→0)": pm(e.effect_high, e.err_high), "noise": e.verdict}
             for name, e in rows]
 
 
