@@ -1,7 +1,7 @@
 """Benchmark of the escape-rate chapter's fast paths against the generic baselines they replace.
 
 1. Empirical NTK of the Fig. 1 MLP (784-100-100-1): layer factorisation (decoupling.ntk_gram) vs
-   torch.func Jacobian + J J^T (paper_repro.gradients.output_jacobian).
+   torch.func Jacobian + J J^T (paper_repro.core.gradients.output_jacobian).
 2. Noise strength of an FC net on 10 outputs: factorised per-sample norms vs torch.func per_sample_grads.
 3. Linear-regression chains: M chains per numpy step (linear_sgd) vs the same chains as a torch tensor on the
    fastest device here (the issue's question: does a GPU pay for chains this small?).
@@ -15,8 +15,10 @@ import time
 import numpy as np
 import torch
 
-from paper_repro import gradients, linear_sgd, models
-from paper_repro.experiments.escape_rate import decoupling as ed, noise_strength as ns
+from paper_repro.core import gradients, models
+from paper_repro.experiments.escape_rate import decoupling as ed
+from paper_repro.experiments.escape_rate import linear_sgd
+from paper_repro.experiments.escape_rate import noise_strength as ns
 
 
 def timed(fn, repeat: int = 2):

@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from paper_repro.estimators.powerlaw import fit_power_law
+from paper_repro.core.estimators.powerlaw import fit_power_law
 
 
 def sample(n: int, seed: int = 0) -> np.ndarray:

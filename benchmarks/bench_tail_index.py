@@ -4,7 +4,7 @@ The baseline re-implements the released code (Simsekli et al. 2019) faithfully: 
 turns every uint8 image into a PIL image and then a tensor (torchvision's MNIST + ToTensor), one backward per batch,
 each batch gradient copied to the CPU and appended to a list, the list concatenated into the P x M noise matrix,
 then the Mohammadi estimator on the pooled vector. Ours: paper_repro's in-memory tensors, vmapped batch gradients
-streamed into the estimator, and paper_repro.train.sgd_train. Every part runs in its own subprocess (1 thread) so
+streamed into the estimator, and paper_repro.core.train.sgd_train. Every part runs in its own subprocess (1 thread) so
 peak memory (max RSS) is measured per part. A cycle is timed twice in its process: the first (cold: allocator and
 torch.func warm-up) and the second (warm, as every later cycle of a training run); ratios use the warm one.
 A third baseline is the single-thread FLOP floor of a cycle: the matrix products it cannot avoid (one forward pass
@@ -31,11 +31,11 @@ WIDTH, DEPTH, BATCH = 128, 2, 100
 
 
 def _mnist_uint8(n_train: int, n_test: int):
-    """Raw MNIST uint8 images and labels (the files paper_repro.data fetched), as the released code reads them."""
+    """Raw MNIST uint8 images and labels (the files paper_repro.core.data fetched), as the released code reads them."""
     from torchvision.datasets import MNIST
 
-    from paper_repro.data import load_dataset
-    from paper_repro.fetch import default_root
+    from paper_repro.core.data import load_dataset
+    from paper_repro.core.fetch import default_root
 
     load_dataset("mnist", train=False)  # makes sure the files are there
     tr, te = MNIST(str(default_root()), train=True), MNIST(str(default_root()), train=False)
@@ -57,9 +57,7 @@ class PILDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, i):
         from PIL import Image
-        from torchvision.transforms.functional import to_tensor
-
-        from torchvision.transforms.functional import normalize
+        from torchvision.transforms.functional import normalize, to_tensor
 
         t = to_tensor(Image.fromarray(self.images[i], mode="L")).type(torch.get_default_dtype())
         return normalize(t, [MEAN], [STD]), int(self.labels[i])
@@ -101,8 +99,8 @@ def baseline_noise(net, crit, loader):
 
 def part(name: str, n_train: int, n_test: int, iters: int) -> dict:
     """Run one timed part; returns seconds, result and peak RSS of this process."""
+    from paper_repro.core.train import sgd_train
     from paper_repro.experiments.tail_index import fc_net, measure_noise, nll_loss
-    from paper_repro.train import sgd_train
 
     torch.set_num_threads(1)
     torch.manual_seed(0)
@@ -221,7 +219,7 @@ def main() -> None:
     print(f"alpha-measurement cycle: {summary['cycle: ours / FLOP floor']:6.2f}x the FLOP floor "
           f"({flops / 1e9:.1f} GFLOP at {rate:.0f} GFLOP/s measured here; target <= 2x)")
     print(f"SGD iteration:           {summary['SGD iterations: faithful re-implementation / ours']:6.1f}x faster")
-    from paper_repro.results import save_json
+    from paper_repro.core.results import save_json
 
     save_json("tail_index", "benchmark", {"setting": setting, "parts": res, "summary": summary})
 

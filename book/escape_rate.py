@@ -60,15 +60,15 @@ import time
 import numpy as np
 import torch
 
-from paper_repro.config import resolve_device
-from paper_repro.display import show_params, show_table
+from paper_repro.core.config import resolve_device
+from paper_repro.present.display import show_params, show_table
 from paper_repro.experiments import escape_rate as er
 from paper_repro.experiments.escape_rate import claims as ec, decoupling as ed, figures as ef
 from paper_repro.experiments.escape_rate import noise_strength as ns, reading as et, run as erun
-from paper_repro.fetch import fetch_all
-from paper_repro.plotting import save_figure
-from paper_repro.results import glue, output_dir, record_path, save_claims, save_json, save_npz
-from paper_repro.sweep import SweepOptions, run_sweep
+from paper_repro.core.fetch import fetch_all
+from paper_repro.present.plotting import save_figure
+from paper_repro.core.results import glue, output_dir, record_path, save_claims, save_json, save_npz
+from paper_repro.pipeline.sweep import SweepOptions, run_sweep
 
 cfg = er.make_config(profile, device=device, esc_lr=esc_lr, esc_max_steps=esc_max_steps, noise_epochs=noise_epochs,
                      stat_chains=stat_chains)
@@ -286,7 +286,7 @@ glue(wall_time=time.time() - t_start)
 # line on this semi-log plot means a memoryless (exponential) escape, the Kramers picture both theories share.
 
 # %%
-from paper_repro.widgets import explorer, side_by_side  # noqa: E402
+from paper_repro.present.widgets import explorer, side_by_side  # noqa: E402
 
 small = cfg.profile == "smoke" or shrink
 stat_grid = {"lr": [0.25, 1.0], "batch_size": [1]} if small else {"lr": [0.1, 0.25, 0.5, 1.0], "batch_size": [1, 2, 4]}

@@ -65,12 +65,12 @@ import numpy as np
 from paper_repro.experiments import gradient_structure as gs
 from paper_repro.experiments.gradient_structure import claims as gsc, figures as gsp, reading as gsr
 from paper_repro.experiments.gradient_structure import synthetic as gss
-from paper_repro.display import show_params, show_table
-from paper_repro.estimators import fit_power_law
-from paper_repro.fetch import fetch_all
-from paper_repro.plotting import save_figure, subplots
-from paper_repro.results import glue, record_path, save_claims, save_json
-from paper_repro.sweep import SweepOptions
+from paper_repro.present.display import show_params, show_table
+from paper_repro.core.estimators import fit_power_law
+from paper_repro.core.fetch import fetch_all
+from paper_repro.present.plotting import save_figure, subplots
+from paper_repro.core.results import glue, record_path, save_claims, save_json
+from paper_repro.pipeline.sweep import SweepOptions
 
 cfg = gs.make_config(profile, device=device, n_train=n_train, epochs=epochs, n_batches=n_batches,
                      n_spectrum=n_spectrum, n_boot=n_boot)
@@ -291,7 +291,7 @@ show_table([{"verdict": c.verdict, "claim": c.id, "paper": c.paper_value, "ours"
 # %%
 import ipywidgets as W
 
-from paper_repro.widgets import explorer
+from paper_repro.present.widgets import explorer
 
 render = gss.make_tests_render(real, seed=cfg.seed)
 sources = ["pareto", "gaussian", "scale_mixture", "real gradients"]

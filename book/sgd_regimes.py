@@ -36,7 +36,7 @@
 # $\mathrm{d}t$. Data: MNIST even ($+1$) / odd ($-1$), pixels $(x - 33.31)/78.57$ as released. Nets that hit the
 # step cap are marked *capped* and left out of every fit; nets whose loss becomes infinite are *diverged*. Many
 # nets (different $\alpha$, $T$, $P$, seeds) are trained at once as one vectorised ensemble
-# (`paper_repro.ensemble`), tested against a loop-by-loop transcription of the released update rule.
+# (`paper_repro.experiments.sgd_regimes.ensemble`), tested against a loop-by-loop transcription of the released update rule.
 
 # %%
 # On Colab or a bare kernel this installs the book's package; where it is installed it does nothing.
@@ -65,13 +65,13 @@ import time
 import numpy as np
 import torch
 
-from paper_repro.display import show_params, show_table
+from paper_repro.present.display import show_params, show_table
 from paper_repro.experiments import sgd_regimes as sr
-from paper_repro.fetch import fetch_all
-from paper_repro.plotting import save_figure, subplots
-from paper_repro.results import glue, record_path, save_claims, save_json
-from paper_repro.sweep import SweepOptions
-from paper_repro.widgets import explorer
+from paper_repro.core.fetch import fetch_all
+from paper_repro.present.plotting import save_figure, subplots
+from paper_repro.core.results import glue, record_path, save_claims, save_json
+from paper_repro.pipeline.sweep import SweepOptions
+from paper_repro.present.widgets import explorer
 
 cfg = sr.make_config(profile, device=device, seeds=seeds, max_steps=max_steps, phase_P=phase_P)
 cfg = sr.shrink(cfg) if shrink else cfg

@@ -47,13 +47,13 @@ import time
 import numpy as np
 import torch
 
-from paper_repro.config import from_profile
-from paper_repro.display import show_params, show_table
+from paper_repro.core.config import from_profile
+from paper_repro.present.display import show_params, show_table
 from paper_repro.experiments import tail_index as ti
-from paper_repro.fetch import fetch_all
-from paper_repro.plotting import save_figure, subplots
-from paper_repro.results import glue, save_claims, save_json, save_npz
-from paper_repro.sweep import SweepOptions
+from paper_repro.core.fetch import fetch_all
+from paper_repro.present.plotting import save_figure, subplots
+from paper_repro.core.results import glue, save_claims, save_json, save_npz
+from paper_repro.pipeline.sweep import SweepOptions
 
 cfg = from_profile(ti.PRESETS, profile, device=device, steps=steps, batch_size=batch_size,
                    k1_fixed=k1_fixed)
@@ -79,9 +79,9 @@ show_params(cfg, ["profile", "dataset", "steps", "batch_size", "k1_fixed", "seed
 # $$\frac{1}{\hat\alpha} = \frac{1}{\log K_1}\Big(\frac{1}{N/K_1}\sum_i \log|Y_i| - \frac1N \sum_k \log|X_k|\Big),$$
 #
 # with $K_1$ the largest divisor of $N$ not above $\sqrt N$. We implement it in
-# `paper_repro.estimators.tail_index` (and a streaming version, so the noise matrix of a large net never has to sit in
+# `paper_repro.core.estimators.tail_index` (and a streaming version, so the noise matrix of a large net never has to sit in
 # memory). First, does it recover $\alpha$ on synthetic S$\alpha$S samples (drawn with the Chambers–Mallows–Stuck
-# method {cite}`chambers1976method`, `paper_repro.noise.sample_sas`)?
+# method {cite}`chambers1976method`, `paper_repro.experiments.tail_index.noise.sample_sas`)?
 
 # %%
 syn = ti.synthetic_validation(cfg)
@@ -296,7 +296,7 @@ glue(**ti.reading.pooling_reading(cfg, sens, nets, calib))
 # The paper's argument for why heavy tails matter: for $dX = -U'(X)dt + \varepsilon\, dL^\alpha_t$, the mean time to
 # leave a basin of half-width $a$ is $\approx \alpha a^\alpha / (2 c_\alpha \varepsilon^\alpha)$ (a single big jump;
 # {cite}`imkeller2006first`), polynomial in $a$ and $1/\varepsilon$; for Brownian noise it is exponential,
-# $\propto e^{a^2/\sigma^2}$. We simulate $U(x) = x^2/2$ in $(-a, a)$ with an Euler scheme (`paper_repro.sde`);
+# $\propto e^{a^2/\sigma^2}$. We simulate $U(x) = x^2/2$ in $(-a, a)$ with an Euler scheme (`paper_repro.experiments.tail_index.sde`);
 # open triangles are settings where over half of the particles had not left by the censoring time.
 
 # %%
@@ -336,7 +336,7 @@ show_table([{"verdict": c.verdict, "claim": c.id, "ours": c.ours} for c in claim
 # controls, including depth and batch size of a small net trained on the spot.
 
 # %%
-from paper_repro.widgets import explorer, side_by_side  # noqa: E402
+from paper_repro.present.widgets import explorer, side_by_side  # noqa: E402
 
 syn_grid = {"alpha": list(cfg.synth_alphas), "n": [n for n in cfg.synth_sizes if n <= 100_000]}
 syn_live = {"alpha": (0.6, 2.0, 0.05), "n": [1000, 10000, 100000, 1000000]}
@@ -377,7 +377,7 @@ if bench:
 
 # %% [markdown]
 # 2. **Per-pixel standardisation.** The released code normalises MNIST with one global mean and std. Standardise
-#    each pixel instead (`paper_repro.data.load_dataset("mnist").flatten().standardize()`) and measure the noise
+#    each pixel instead (`paper_repro.core.data.load_dataset("mnist").flatten().standardize()`) and measure the noise
 #    of a small net with `ti.measure_noise`. Do the pooled and the standardised + permuted values move?
 
 # %% [markdown]
@@ -408,14 +408,14 @@ if bench:
 # ```
 
 # %% [markdown]
-# 4. **Extend the experiment: CNN on CIFAR-10.** Measure $\hat\alpha$ of `paper_repro.models.alexnet_like(ch=16)`
+# 4. **Extend the experiment: CNN on CIFAR-10.** Measure $\hat\alpha$ of `paper_repro.core.models.alexnet_like(ch=16)`
 #    on CIFAR-10 (the paper's setting) with `ti.measure_noise`, as pooled and standardised+permuted.
 
 # %% [markdown]
 # ```{admonition} Solution
 # :class: dropdown
 # Load `load_dataset("cifar10").first(5000)`, normalise it with the released code's statistics (mean
-# (0.491, 0.482, 0.447), std (0.247, 0.243, 0.262)), train with `paper_repro.train.sgd_train` (lr 0.1, batch 500)
+# (0.491, 0.482, 0.447), std (0.247, 0.243, 0.262)), train with `paper_repro.core.train.sgd_train` (lr 0.1, batch 500)
 # for a few hundred steps, then call `ti.measure_noise(net, ti.nll_loss, x, y, 500)` and compare the pooled value
 # with 2 (Gaussian) and with the standardised + permuted value. (The `paper` profile runs this sweep; smoke
 # and quick do not.)

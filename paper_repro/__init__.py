@@ -1,8 +1,9 @@
 """paper_repro: executable reproductions of four papers on stochastic-gradient noise."""
-from . import config, data, fetch, gradients, models, results, sweep, train
-from .config import ConfigError, from_profile, resolve_device
-from .data import Dataset, batch_indices, fixed_batches, load_dataset
-from .results import Claim, save_claims, save_json, save_npz
+from .core import config, data, fetch, gradients, models, results, train
+from .core.config import ConfigError, from_profile, resolve_device
+from .core.data import Dataset, batch_indices, fixed_batches, load_dataset
+from .core.results import Claim, save_claims, save_json, save_npz
+from .pipeline import sweep
 
 __all__ = ["config", "data", "fetch", "gradients", "models", "results", "sweep", "train", "ConfigError",
            "from_profile", "resolve_device", "Dataset", "batch_indices", "fixed_batches", "load_dataset", "Claim",

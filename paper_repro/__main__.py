@@ -1,6 +1,6 @@
 """``python -m paper_repro``."""
 import sys
 
-from .cli import main
+from .pipeline.cli import main
 
 sys.exit(main())

@@ -17,7 +17,7 @@ from typing import Iterator
 
 import numpy as np
 
-from . import fetch
+from .core import fetch
 
 
 def write_cifar(root: str | Path, name: str, n: int = 64, seed: int = 0) -> Path:

@@ -34,16 +34,16 @@ def smoke_output(tmp_path_factory):
 @pytest.fixture(scope="session")
 def smoke_site(smoke_output, tmp_path_factory):
     """The book built strictly (-W -n --keep-going) from every chapter executed in the smoke profile."""
-    from paper_repro import runner
-    from paper_repro.results import REPO_ROOT
+    from paper_repro.core.results import REPO_ROOT
+    from paper_repro.pipeline import build, chapters, execute, staging
 
     mp = pytest.MonkeyPatch()
     mp.setenv("PAPER_REPRO_OUTPUT", str(smoke_output))
     try:
-        for ch in runner.chapters(REPO_ROOT):  # chapters not run yet in this session (e.g. -k selection)
-            if not (runner.notebooks_dir(smoke_output, "smoke") / f"{ch.name}.ipynb").exists():
-                runner.run_chapter(ch, "smoke", "auto", out=smoke_output, progress=False)
-        return runner.build_book(REPO_ROOT, out=smoke_output, strict=True, dest=tmp_path_factory.mktemp("site"),
+        for ch in chapters.chapters(REPO_ROOT):  # chapters not run yet in this session (e.g. -k selection)
+            if not (staging.notebooks_dir(smoke_output, "smoke") / f"{ch.name}.ipynb").exists():
+                execute.run_chapter(ch, "smoke", "auto", out=smoke_output, progress=False)
+        return build.build_book(REPO_ROOT, out=smoke_output, strict=True, dest=tmp_path_factory.mktemp("site"),
                                  profile="smoke")
     finally:
         mp.undo()

@@ -17,15 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from paper_repro import runner
-from paper_repro.results import REPO_ROOT
+from paper_repro.core.results import REPO_ROOT
+from paper_repro.pipeline import build, chapters, execute
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")]
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-CHAPTERS = [c.name for c in runner.chapters(REPO_ROOT)]
+CHAPTERS = [c.name for c in chapters.chapters(REPO_ROOT)]
 
 
 @pytest.fixture(scope="module")
@@ -279,7 +279,7 @@ def check_subpath(browser, html: Path, prefix: str):
 
 def launch_target(url: str) -> str | None:
     """The file (relative to the published branch's root) that a Colab or Binder launch link opens, else None."""
-    from paper_repro.site import PAGES_BRANCH
+    from paper_repro.present.site import PAGES_BRANCH
 
     if url.startswith("https://colab.research.google.com/github/") and f"/blob/{PAGES_BRANCH}/" in url:
         return url.split(f"/blob/{PAGES_BRANCH}/", 1)[1].split("#")[0]
@@ -289,7 +289,7 @@ def launch_target(url: str) -> str | None:
 
 
 def repo_name() -> str:
-    from paper_repro import site
+    from paper_repro.present import site
 
     return (site.github_slug(site.repository_url()) or "paper_repro/paper_repro").split("/")[-1]
 
@@ -298,9 +298,9 @@ def test_demo_book_in_browser(browser, tmp_path):
     from test_foundation_pipeline import write_demo_book
 
     root = write_demo_book(tmp_path / "demo")
-    (chapter,) = runner.chapters(root)
-    runner.run_chapter(chapter, "smoke", "cpu", out=tmp_path / "out", progress=False)
-    html = runner.build_book(root, out=tmp_path / "out", strict=True, dest=tmp_path / "site")
+    (chapter,) = chapters.chapters(root)
+    execute.run_chapter(chapter, "smoke", "cpu", out=tmp_path / "out", progress=False)
+    html = build.build_book(root, out=tmp_path / "out", strict=True, dest=tmp_path / "site")
     check_site(browser, html, ["demo"])
 
 

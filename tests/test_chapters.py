@@ -7,10 +7,10 @@ import sys
 import nbformat
 import pytest
 
-from paper_repro import runner
-from paper_repro.results import REPO_ROOT
+from paper_repro.core.results import REPO_ROOT
+from paper_repro.pipeline import chapters, execute, staging
 
-CHAPTERS = runner.chapters(REPO_ROOT)
+CHAPTERS = chapters.chapters(REPO_ROOT)
 
 
 # The GUIDE's contract 1: the first parameters of every chapter, in this order, with these types and defaults.
@@ -66,13 +66,13 @@ def test_chapter_cells_are_short(chapter):
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.name for c in CHAPTERS])
 def test_chapter_runs_in_smoke_profile(chapter, smoke_output, monkeypatch):
     monkeypatch.setenv("PAPER_REPRO_OUTPUT", str(smoke_output))
-    path = runner.run_chapter(chapter, "smoke", "auto", out=smoke_output, progress=False)
+    path = execute.run_chapter(chapter, "smoke", "auto", out=smoke_output, progress=False)
     nb = nbformat.read(path, as_version=4)
     assert nb.metadata["paper_repro"]["profile"] == "smoke"
     assert 0 < nb.metadata["paper_repro"]["widget_state_bytes"] <= 5e6, "explore widget missing or too heavy"
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
-    results = runner.results_root(smoke_output, "smoke") / chapter.name
+    results = staging.results_root(smoke_output, "smoke") / chapter.name
     figures = list((results / "figures").glob("*.png"))
     assert figures, f"{chapter.name} saved no figure"
     assert {f.stem for f in figures} == {f.stem for f in (results / "figures").glob("*.pdf")}

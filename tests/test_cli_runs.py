@@ -6,10 +6,10 @@ import sys
 import nbformat
 import pytest
 import torch
-
-from paper_repro import cli, runner
-from paper_repro.results import REPO_ROOT
 from test_foundation_pipeline import DEMO, write_demo_book
+
+from paper_repro.core.results import REPO_ROOT
+from paper_repro.pipeline import build, chapters, cli, execute, staging
 
 SWEEP_PARAMS = '''executor: str = "inline"  # where sweeps run: inline | local | slurm
 slurm_partition: str = ""  # Slurm partition (empty: the cluster default)
@@ -28,41 +28,41 @@ def snapshot(folder):
 def demo(tmp_path):
     root = write_demo_book(tmp_path / "demo")
     (root / "book" / "execution_report.md").write_text("# Report\n\n<!-- execution-report -->\n")
-    (chapter,) = runner.chapters(root)
+    (chapter,) = chapters.chapters(root)
     return root, chapter
 
 
 def test_failed_and_killed_runs_keep_the_last_good_notebook_and_results(demo, tmp_path):
     root, chapter = demo
     out = tmp_path / "out"
-    good = runner.run_chapter(chapter, "smoke", "cpu", {"lr": 0.5}, out=out, progress=False)
-    results = runner.results_root(out, "smoke") / "demo"
+    good = execute.run_chapter(chapter, "smoke", "cpu", {"lr": 0.5}, out=out, progress=False)
+    results = staging.results_root(out, "smoke") / "demo"
     before_nb, before_results = good.read_bytes(), snapshot(results)
     assert b'"lr": 0.5' in (results / "result.json").read_bytes()
-    with pytest.raises(runner.ChapterFailed, match="lr=-1") as bad:  # fails in a cell, after writing nothing
-        runner.run_chapter(chapter, "smoke", "cpu", {"lr": -1}, out=out, progress=False)
+    with pytest.raises(execute.ChapterFailed, match="lr=-1") as bad:  # fails in a cell, after writing nothing
+        execute.run_chapter(chapter, "smoke", "cpu", {"lr": -1}, out=out, progress=False)
     assert bad.value.notebook == good.with_name("demo.failed.ipynb") and bad.value.notebook.exists()
-    with pytest.raises(runner.ChapterFailed, match="kernel died") as killed:  # writes a result, then the kernel dies
-        runner.run_chapter(chapter, "smoke", "cpu", {"lr": 0.25, "crash": True}, out=out, progress=False)
+    with pytest.raises(execute.ChapterFailed, match="kernel died") as killed:  # writes a result, then the kernel dies
+        execute.run_chapter(chapter, "smoke", "cpu", {"lr": 0.25, "crash": True}, out=out, progress=False)
     assert killed.value.notebook.exists()
     assert good.read_bytes() == before_nb and snapshot(results) == before_results
     # the next good run replaces both and removes the failed notebook
-    runner.run_chapter(chapter, "smoke", "cpu", {"lr": 0.75}, out=out, progress=False)
+    execute.run_chapter(chapter, "smoke", "cpu", {"lr": 0.75}, out=out, progress=False)
     assert b'"lr": 0.75' in (results / "result.json").read_bytes() and not bad.value.notebook.exists()
 
 
 def test_profiles_are_kept_apart_and_build_takes_the_asked_or_most_expensive(demo, tmp_path):
     root, chapter = demo
     out = tmp_path / "out"
-    runner.run_chapter(chapter, "paper", "cpu", {"lr": 0.3}, out=out, progress=False)
-    runner.run_chapter(chapter, "smoke", "cpu", {"lr": 0.2}, out=out, progress=False)
+    execute.run_chapter(chapter, "paper", "cpu", {"lr": 0.3}, out=out, progress=False)
+    execute.run_chapter(chapter, "smoke", "cpu", {"lr": 0.2}, out=out, progress=False)
     for label, lr in (("paper", 0.3), ("smoke", 0.2)):
-        assert f'"lr": {lr}'.encode() in (runner.results_root(out, label) / "demo" / "result.json").read_bytes()
-        assert (runner.notebooks_dir(out, label) / "demo.ipynb").exists()
-    assert runner.choose_notebooks(root, out)["demo"][0] == "paper"  # the most expensive present
-    assert runner.choose_notebooks(root, out, "smoke")["demo"][0] == "smoke"
-    assert runner.choose_notebooks(root, out, "quick")["demo"][0] == "paper"  # fallback
-    stage = runner.stage_book(root, out, tmp_path / "stage", profile="quick")
+        assert f'"lr": {lr}'.encode() in (staging.results_root(out, label) / "demo" / "result.json").read_bytes()
+        assert (staging.notebooks_dir(out, label) / "demo.ipynb").exists()
+    assert staging.choose_notebooks(root, out)["demo"][0] == "paper"  # the most expensive present
+    assert staging.choose_notebooks(root, out, "smoke")["demo"][0] == "smoke"
+    assert staging.choose_notebooks(root, out, "quick")["demo"][0] == "paper"  # fallback
+    stage = build.stage_book(root, out, tmp_path / "stage", profile="quick")
     report = (stage / "book" / "execution_report.md").read_text()
     assert "| paper (asked: quick, not run) |" in report
     staged = nbformat.read(stage / "book" / "demo.ipynb", as_version=4)
@@ -87,7 +87,7 @@ def test_cli_bad_value_is_one_line_with_the_partial_notebook(demo, tmp_path):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU: device=cuda is valid here")
 def test_cli_cuda_without_gpu_is_one_line(tmp_path, capsys):
-    code = cli.main(["run", runner.chapters()[0].name, "--profile", "smoke", "--device", "cuda",
+    code = cli.main(["run", chapters.chapters()[0].name, "--profile", "smoke", "--device", "cuda",
                      "--output", str(tmp_path)])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: device='cuda' was asked for") and len(err.splitlines()) == 1
@@ -97,7 +97,7 @@ def test_cli_cuda_without_gpu_is_one_line(tmp_path, capsys):
 def test_sweep_flags_become_papermill_parameters(tmp_path, capsys):
     source = DEMO.replace('crash: bool', SWEEP_PARAMS + 'crash: bool').replace(
         "dev = resolve_device(device)",
-        "dev = resolve_device(device)\nfrom paper_repro.sweep import SweepOptions\n"
+        "dev = resolve_device(device)\nfrom paper_repro.pipeline.sweep import SweepOptions\n"
         "opts = SweepOptions(executor=executor, slurm_partition=slurm_partition, gpus_per_node=gpus_per_node,\n"
         "                    timeout_min=timeout_min, array_parallelism=array_parallelism)\n"
         "print('sweeps:', opts.run_kwargs(), 'batch:', os.environ.get('PAPER_REPRO_BATCH'))")

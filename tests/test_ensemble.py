@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from paper_repro.ensemble import NormAct, distinct_batches, mlp, outputs, stack, train_ensemble
-
+from paper_repro.experiments.sgd_regimes.ensemble import distinct_batches, outputs, stack, train_ensemble
+from paper_repro.experiments.sgd_regimes.nets import NormAct, mlp
 
 
 def _data(n=64, d=8, seed=0):
@@ -128,8 +128,8 @@ def test_handwritten_mlp_step_equals_vmap_grad(act):
     """The fused batched backprop of ensemble_mlp takes the same step as vmap(grad) of the released loss."""
     from torch.func import grad_and_value, vmap
 
-    from paper_repro.ensemble import _hinge
-    from paper_repro.ensemble_mlp import forward, mlp_layers, sgd_step
+    from paper_repro.experiments.sgd_regimes.ensemble import _hinge
+    from paper_repro.experiments.sgd_regimes.ensemble_mlp import forward, mlp_layers, sgd_step
 
     k, B, d = 5, 8, 12
     params, base = stack([mlp(d, 16, 3, act, seed=s).double() for s in range(k)])
@@ -154,8 +154,8 @@ def test_handwritten_mlp_step_equals_vmap_grad(act):
 
 
 def test_mlp_layers_rejects_other_architectures():
-    from paper_repro.ensemble import linear
-    from paper_repro.ensemble_mlp import mlp_layers
+    from paper_repro.experiments.sgd_regimes.ensemble_mlp import mlp_layers
+    from paper_repro.experiments.sgd_regimes.nets import linear
 
     assert mlp_layers(torch.nn.Sequential(torch.nn.Linear(3, 1))) is None
     assert mlp_layers(linear(4)) is not None  # one readout layer, no activation: the same rule applies

@@ -6,11 +6,15 @@ import pytest
 import torch
 from torch import nn
 
-from paper_repro import gradients, linear_sgd as ls, models
-from paper_repro.config import ConfigError
+from paper_repro.core import gradients, models
+from paper_repro.core.config import ConfigError
 from paper_repro.experiments import escape_rate as er
-from paper_repro.experiments.escape_rate import claims as ec, decoupling as ed, noise_strength as ns
-from paper_repro.experiments.escape_rate import reading as et, run as erun
+from paper_repro.experiments.escape_rate import claims as ec
+from paper_repro.experiments.escape_rate import decoupling as ed
+from paper_repro.experiments.escape_rate import linear_sgd as ls
+from paper_repro.experiments.escape_rate import noise_strength as ns
+from paper_repro.experiments.escape_rate import reading as et
+from paper_repro.experiments.escape_rate import run as erun
 
 
 def _naive_grads(model, loss_of_sample, n):

@@ -8,8 +8,8 @@ import pytest
 import torch
 import torchvision.datasets as tvd
 
-from paper_repro import data, fetch
-from paper_repro.config import ConfigError
+from paper_repro.core import data, fetch
+from paper_repro.core.config import ConfigError
 
 
 def write_idx(folder, n_train=20, n_test=10, seed=0):

@@ -2,7 +2,7 @@
 import torch
 from torch import nn
 
-from paper_repro import gradients, models
+from paper_repro.core import gradients, models
 
 
 def _setup(seed=0, n=12):

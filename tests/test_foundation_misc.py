@@ -7,7 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from paper_repro import models, results, train, widgets
+from paper_repro.core import models, results, train
+from paper_repro.present import widgets
 
 
 def test_sgd_learns_and_records_divergence():
@@ -72,7 +73,7 @@ def test_models_shapes():
 
 
 def test_scorecard_and_execution_report_tables():
-    from paper_repro import site
+    from paper_repro.present import site
 
     claims = {"a": [dict(id="x", statement="noise | heavy", paper_value="alpha < 2", ours="1.3", verdict="partly",
                          dataset="mnist", profile="quick", detail="")]}
@@ -85,7 +86,7 @@ def test_scorecard_and_execution_report_tables():
 
 
 def test_recorded_costs_merge_and_table(tmp_path):
-    from paper_repro import costs
+    from paper_repro.pipeline import costs
 
     path = tmp_path / "costs.json"
     row = {"chapter": "a", "profile": "smoke", "device": "cpu", "hardware": "2-core CPU", "seconds": 30.0,

@@ -6,8 +6,9 @@ import nbformat
 import papermill
 import pytest
 
-from paper_repro import cli, config, runner
-from paper_repro.config import ConfigError
+from paper_repro.core import config
+from paper_repro.core.config import ConfigError
+from paper_repro.pipeline import build, chapters, cli, execute, staging
 
 DEMO = textwrap.dedent('''\
     # ---
@@ -30,8 +31,8 @@ DEMO = textwrap.dedent('''\
 
     # %%
     import os
-    from paper_repro.config import check_choice, check_positive, resolve_device
-    from paper_repro.results import save_json
+    from paper_repro.core.config import check_choice, check_positive, resolve_device
+    from paper_repro.core.results import save_json
     check_choice("profile", profile, ("smoke", "quick", "paper"))
     check_positive("lr", lr)
     save_json("demo", "result", {"lr": lr, "profile": profile, "note": note})
@@ -39,14 +40,14 @@ DEMO = textwrap.dedent('''\
         os.kill(os.getpid(), 9)
     dev = resolve_device(device)
     import matplotlib.pyplot as plt
-    from paper_repro.plotting import save_figure
+    from paper_repro.present.plotting import save_figure
     fig, ax = plt.subplots()
     ax.plot([0, 1], [0, lr])
     save_figure(fig, "demo", "line")
     print(f"lr = {lr} on {dev}")
 
     # %%
-    from paper_repro.widgets import explorer
+    from paper_repro.present.widgets import explorer
     def render(slope):
         fig, ax = plt.subplots(figsize=(3, 2))
         ax.plot([0, 1], [0, slope])
@@ -56,7 +57,7 @@ DEMO = textwrap.dedent('''\
 
     # %%
     import numpy as np
-    from paper_repro.results import glue
+    from paper_repro.core.results import glue
     glue(doubled_lr=np.float64(2 * lr), verdict="partly")
 
     # %% [markdown]
@@ -82,56 +83,56 @@ def demo_root(tmp_path):
 
 
 def test_parameters_are_listed_with_meaning(demo_root):
-    (chapter,) = runner.chapters(demo_root)
+    (chapter,) = chapters.chapters(demo_root)
     params = {p.name: p for p in chapter.parameters()}
     assert chapter.title == "Demo chapter"
     assert params["lr"].default == 0.1 and params["lr"].help == "learning rate (> 0)" and params["lr"].type == "float"
     assert params["profile"].help == "smoke | quick | paper"
     assert params["note"].default is None and params["note"].type == "Optional[str]"
-    old_style = runner.parse_parameters('# %% tags=["parameters"]\nsteps = None  # steps (None = preset)\n')
-    assert old_style == [runner.Parameter("steps", None, "steps (None = preset)", "")]
+    old_style = chapters.parse_parameters('# %% tags=["parameters"]\nsteps = None  # steps (None = preset)\n')
+    assert old_style == [chapters.Parameter("steps", None, "steps (None = preset)", "")]
 
 
 def test_run_and_strict_build(demo_root, tmp_path):
     out = tmp_path / "out"
-    (chapter,) = runner.chapters(demo_root)
-    nb_path = runner.run_chapter(chapter, "smoke", "cpu", {"lr": 0.5}, out=out, progress=False)
+    (chapter,) = chapters.chapters(demo_root)
+    nb_path = execute.run_chapter(chapter, "smoke", "cpu", {"lr": 0.5}, out=out, progress=False)
     nb = nbformat.read(nb_path, as_version=4)
     meta = nb.metadata["paper_repro"]
     assert meta["profile"] == "smoke" and meta["device"] == "cpu" and meta["seconds"] > 0
     assert "lr = 0.5 on cpu" in "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
     assert nb_path == out / "notebooks" / "smoke" / "demo.ipynb"
-    figures = runner.results_root(out, "smoke") / "demo" / "figures"
+    figures = staging.results_root(out, "smoke") / "demo" / "figures"
     assert (figures / "line.png").exists() and (figures / "line.pdf").exists()
     assert not (demo_root / "book" / "demo.ipynb").exists()  # executed notebooks stay out of book/
-    html = runner.build_book(demo_root, out=out, strict=True, dest=tmp_path / "site")
+    html = build.build_book(demo_root, out=out, strict=True, dest=tmp_path / "site")
     page = (html / "book" / "demo.html").read_text()
     assert "lr = 0.5 on cpu" in page and "<img" in page
     assert "Twice the rate is <span class=\"pasted-text\">1.000</span>; verdict <span class=\"pasted-text\">partly" in page
 
 
 def test_bad_parameters_fail_before_compute(demo_root, tmp_path):
-    (chapter,) = runner.chapters(demo_root)
+    (chapter,) = chapters.chapters(demo_root)
     with pytest.raises(ConfigError, match="no parameter"):
-        runner.run_chapter(chapter, "smoke", "cpu", {"lr_typo": 1}, out=tmp_path, progress=False)
+        execute.run_chapter(chapter, "smoke", "cpu", {"lr_typo": 1}, out=tmp_path, progress=False)
     with pytest.raises(ConfigError, match="profile"):
-        runner.run_chapter(chapter, "huge", "cpu", out=tmp_path, progress=False)
-    with pytest.raises(runner.ChapterFailed, match="lr=-1") as failed:
-        runner.run_chapter(chapter, "smoke", "cpu", {"lr": -1}, out=tmp_path, progress=False)
+        execute.run_chapter(chapter, "huge", "cpu", out=tmp_path, progress=False)
+    with pytest.raises(execute.ChapterFailed, match="lr=-1") as failed:
+        execute.run_chapter(chapter, "smoke", "cpu", {"lr": -1}, out=tmp_path, progress=False)
     assert isinstance(failed.value.__cause__, papermill.PapermillExecutionError)
     assert failed.value.notebook == tmp_path / "notebooks" / "smoke" / "demo.failed.ipynb"
 
 
 def test_build_refuses_to_execute_missing_notebooks(demo_root, tmp_path):
     with pytest.raises(ConfigError, match="no executed notebook"):
-        runner.build_book(demo_root, out=tmp_path / "nothing", dest=tmp_path / "site")
+        build.build_book(demo_root, out=tmp_path / "nothing", dest=tmp_path / "site")
 
 
 def test_cli_errors_and_values(capsys):
     assert cli.main(["run", "no_such_chapter", "--profile", "smoke"]) == 2
     assert "unknown chapter" in capsys.readouterr().err
-    assert runner.parse_value("0.5") == 0.5 and runner.parse_value("[1, 2]") == [1, 2]
-    assert runner.parse_value("mnist") == "mnist" and runner.parse_value("None") is None
+    assert chapters.parse_value("0.5") == 0.5 and chapters.parse_value("[1, 2]") == [1, 2]
+    assert chapters.parse_value("mnist") == "mnist" and chapters.parse_value("None") is None
     assert cli.main(["list"]) == 0
 
 
@@ -165,9 +166,9 @@ def test_config_helpers():
 
 def test_downloads_and_launch_buttons(demo_root, tmp_path, monkeypatch):
     monkeypatch.setenv("PAPER_REPRO_REPOSITORY", "https://github.com/example-org/paper_repro")
-    (chapter,) = runner.chapters(demo_root)
-    runner.run_chapter(chapter, "smoke", "cpu", out=tmp_path / "out", progress=False)
-    html = runner.build_book(demo_root, out=tmp_path / "out", strict=True, dest=tmp_path / "site")
+    (chapter,) = chapters.chapters(demo_root)
+    execute.run_chapter(chapter, "smoke", "cpu", out=tmp_path / "out", progress=False)
+    html = build.build_book(demo_root, out=tmp_path / "out", strict=True, dest=tmp_path / "site")
     page = (html / "book" / "demo.html").read_text()
     assert "mybinder.org" in page and "colab.research.google.com" in page
     assert "demo.ipynb" in page and "demo.py" in page  # download links to the executed notebook and the source

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from paper_repro import sweep
+from paper_repro.pipeline import sweep
 
 
 @dataclasses.dataclass(frozen=True)

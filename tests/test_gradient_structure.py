@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from paper_repro.config import ConfigError
+from paper_repro.core.config import ConfigError
+from paper_repro.core.gradients import gram, per_sample_grads
 from paper_repro.experiments import gradient_structure as gs
 from paper_repro.experiments.gradient_structure import claims as gsc
 from paper_repro.experiments.gradient_structure import reading as gsr
@@ -14,7 +15,6 @@ from paper_repro.experiments.gradient_structure import run as grun
 from paper_repro.experiments.gradient_structure import spectrum as gspec
 from paper_repro.experiments.gradient_structure import subspace as gsub
 from paper_repro.experiments.gradient_structure import synthetic as gss
-from paper_repro.gradients import gram, per_sample_grads
 
 
 @pytest.fixture(autouse=True, scope="module")

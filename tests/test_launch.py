@@ -9,10 +9,11 @@ import tomllib
 
 import pytest
 
-from paper_repro import runner, site
-from paper_repro.results import REPO_ROOT
+from paper_repro.core.results import REPO_ROOT
+from paper_repro.pipeline import build, chapters
+from paper_repro.present import site
 
-CHAPTERS = runner.chapters(REPO_ROOT)
+CHAPTERS = chapters.chapters(REPO_ROOT)
 PYPROJECT_URL = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
 
 
@@ -49,7 +50,7 @@ def test_staged_config_has_buttons_by_default(tmp_path, monkeypatch):
     monkeypatch.delenv(site.REPOSITORY_ENV, raising=False)
     monkeypatch.setattr(site, "vendor_widget_js", lambda stage: [])
     monkeypatch.setattr(site, "vendor_mathjax", lambda stage: "x.js")
-    from paper_repro import plan
+    from paper_repro.pipeline import plan
 
     monkeypatch.setattr(plan, "plan_markdown", lambda *a, **k: "")  # the paper plan's table is not tested here
     out = tmp_path / "out"
@@ -59,11 +60,11 @@ def test_staged_config_has_buttons_by_default(tmp_path, monkeypatch):
 
         nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"# {ch.name}")]),
                        out / "notebooks" / f"{ch.name}.ipynb")
-    stage = runner.stage_book(REPO_ROOT, out, tmp_path / "stage")
+    stage = build.stage_book(REPO_ROOT, out, tmp_path / "stage")
     config = yaml.safe_load((stage / "_config.yml").read_text())
     assert config["repository"]["url"] == PYPROJECT_URL.rstrip("/")
     assert config["html"]["use_repository_button"] is True and "colab_url" in config["launch_buttons"]
-    assert "paper_repro.site" in config["sphinx"]["extra_extensions"]
+    assert "paper_repro.present.site" in config["sphinx"]["extra_extensions"]
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.name for c in CHAPTERS])

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from paper_repro import linear_sgd as ls
+from paper_repro.experiments.escape_rate import linear_sgd as ls
 
 
 def test_problem_is_least_squares_and_loss_is_exact():

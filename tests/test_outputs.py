@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from paper_repro import runner
-from paper_repro.results import REPO_ROOT
+from paper_repro.core.results import REPO_ROOT
+from paper_repro.pipeline import chapters, execute, staging
 
-CHAPTERS = [c.name for c in runner.chapters(REPO_ROOT)]
+CHAPTERS = [c.name for c in chapters.chapters(REPO_ROOT)]
 MAX_LINE = 100  # characters: wider text is clipped by the book's column
 MAX_PNG_PX = 920  # pixels at figure.dpi=100: about 9 in, the widest figure still legible at page width
 JUNK = {  # pattern -> what it is (checked in every text output)
@@ -103,12 +103,12 @@ def audit_notebook(path: Path) -> list[str]:
 
 
 def _executed(name: str, smoke_output: Path) -> Path:
-    path = runner.notebooks_dir(smoke_output, "smoke") / f"{name}.ipynb"
+    path = staging.notebooks_dir(smoke_output, "smoke") / f"{name}.ipynb"
     if not path.exists():
         mp = pytest.MonkeyPatch()
         mp.setenv("PAPER_REPRO_OUTPUT", str(smoke_output))
         try:
-            runner.run_chapter(runner.find_chapter(name), "smoke", "auto", out=smoke_output, progress=False)
+            execute.run_chapter(chapters.find_chapter(name), "smoke", "auto", out=smoke_output, progress=False)
         finally:
             mp.undo()
     return path
@@ -181,7 +181,7 @@ def test_audit_passes_clean_outputs(tmp_path):
 
 
 def test_progress_is_silent_in_batch_runs(monkeypatch, capsys):
-    from paper_repro.display import BATCH_ENV, progress
+    from paper_repro.core.progress import BATCH_ENV, progress
 
     monkeypatch.setenv(BATCH_ENV, "1")
     assert list(progress(range(3), desc="work")) == [0, 1, 2]
@@ -192,8 +192,8 @@ def test_progress_is_silent_in_batch_runs(monkeypatch, capsys):
 def test_precomputed_frames_leave_no_progress_bar(monkeypatch, capsys):
     import matplotlib.pyplot as plt
 
-    from paper_repro import widgets
-    from paper_repro.display import BATCH_ENV
+    from paper_repro.core.progress import BATCH_ENV
+    from paper_repro.present import widgets
 
     monkeypatch.setenv(BATCH_ENV, "1")
 
@@ -212,7 +212,7 @@ def test_precomputed_frames_leave_no_progress_bar(monkeypatch, capsys):
 def test_live_panel_draws_nothing_until_opened():
     import matplotlib.pyplot as plt
 
-    from paper_repro import widgets
+    from paper_repro.present import widgets
 
     calls = []
 
@@ -249,7 +249,7 @@ def _reading_follows(cells, i: int) -> bool:
     return False
 
 
-@pytest.mark.parametrize("chapter", runner.chapters(REPO_ROOT), ids=CHAPTERS)
+@pytest.mark.parametrize("chapter", chapters.chapters(REPO_ROOT), ids=CHAPTERS)
 def test_every_figure_has_a_reading_and_explorers_stack(chapter):
     """A markdown reading follows every cell that saves a figure; explorers are combined with side_by_side (never
     an HBox, which pushes a phone page wider than its screen); no config printed."""
@@ -262,7 +262,7 @@ def test_every_figure_has_a_reading_and_explorers_stack(chapter):
         if "save_figure(" in src and not _reading_follows(cells, i):
             problems.append(f"code cell {i} saves a figure but no markdown reading follows it")
         if re.search(r"HBox\(\s*\[\s*(\w+\.)?explorer\(", src):
-            problems.append(f"code cell {i}: explorers in an HBox (use paper_repro.widgets.side_by_side)")
+            problems.append(f"code cell {i}: explorers in an HBox (use paper_repro.present.widgets.side_by_side)")
         if re.search(r"^\s*(print\(cfg\)|cfg\s*$)", src, flags=re.M):
-            problems.append(f"code cell {i}: shows the config (use paper_repro.display.show_params or nothing)")
+            problems.append(f"code cell {i}: shows the config (use paper_repro.present.display.show_params or nothing)")
     assert not problems, f"{chapter.name}:\n" + "\n".join(problems)

@@ -10,10 +10,12 @@ import importlib
 import nbformat
 import pytest
 
-from paper_repro import results, runner, testing
-from paper_repro.results import REPO_ROOT
+from paper_repro import testing
+from paper_repro.core import results
+from paper_repro.core.results import REPO_ROOT
+from paper_repro.pipeline import chapters, execute, staging
 
-CHAPTERS = runner.chapters(REPO_ROOT)
+CHAPTERS = chapters.chapters(REPO_ROOT)
 CONTRACT = ("CHAPTER", "PRESETS", "shrink", "paper_paths", "plan", "datasets")
 
 
@@ -43,12 +45,12 @@ def test_paper_paths_run_at_tiny_size(chapter, tmp_path, monkeypatch):
     for key, value in testing.tiny_data_root(tmp_path / "data").items():
         monkeypatch.setenv(key, value)
     out = tmp_path / "out"
-    path = runner.run_chapter(chapter, "paper", "cpu", {"shrink": True}, out=out, progress=False)
-    assert path == runner.notebooks_dir(out, "paper-shrink") / f"{chapter.name}.ipynb"
+    path = execute.run_chapter(chapter, "paper", "cpu", {"shrink": True}, out=out, progress=False)
+    assert path == staging.notebooks_dir(out, "paper-shrink") / f"{chapter.name}.ipynb"
     nb = nbformat.read(path, as_version=4)
     assert nb.metadata["paper_repro"]["shrink"] and nb.metadata["paper_repro"]["profile"] == "paper"
-    monkeypatch.setenv("PAPER_REPRO_OUTPUT", str(runner.results_root(out, "paper-shrink")))
+    monkeypatch.setenv("PAPER_REPRO_OUTPUT", str(staging.results_root(out, "paper-shrink")))
     missing = expected - results.recorded_paths(pkg.CHAPTER)
     assert not missing, f"{chapter.name}: paper combinations never executed: {sorted(missing)}"
-    figures = list((runner.results_root(out, "paper-shrink") / chapter.name / "figures").glob("*.png"))
+    figures = list((staging.results_root(out, "paper-shrink") / chapter.name / "figures").glob("*.png"))
     assert figures, "the figure code did not run on the paper-shaped results"

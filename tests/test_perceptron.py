@@ -3,8 +3,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from paper_repro.perceptron import (estimate_cost, generalization_error, sample_data, train, train_event_driven,
-                                   train_steps)
+from paper_repro.experiments.sgd_regimes.perceptron import (
+    estimate_cost,
+    generalization_error,
+    sample_data,
+    train,
+    train_event_driven,
+    train_steps,
+)
 
 
 @pytest.mark.parametrize("chi", [0.0, 1.0, 3.0])

@@ -9,10 +9,11 @@ import textwrap
 
 import pytest
 
-from paper_repro import cli, fetch, plan, runner
-from paper_repro.results import REPO_ROOT
+from paper_repro.core import fetch
+from paper_repro.core.results import REPO_ROOT
+from paper_repro.pipeline import chapters, cli, plan
 
-CHAPTERS = runner.chapters(REPO_ROOT)
+CHAPTERS = chapters.chapters(REPO_ROOT)
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.name for c in CHAPTERS])

@@ -2,9 +2,8 @@
 import numpy as np
 import pytest
 
-from paper_repro.config import ConfigError
-from paper_repro.estimators.powerlaw import (bootstrap_pvalue, critical_value, fit_power_law,
-                                             likelihood_ratio)
+from paper_repro.core.config import ConfigError
+from paper_repro.core.estimators.powerlaw import bootstrap_pvalue, critical_value, fit_power_law, likelihood_ratio
 
 powerlaw = pytest.importorskip("powerlaw")
 
@@ -116,7 +115,7 @@ def test_validation_errors():
 
 
 def test_bootstrap_with_fixed_tail_size_draws_exactly_that_many_tail_values(monkeypatch):
-    import paper_repro.estimators.powerlaw as pl
+    import paper_repro.core.estimators.powerlaw as pl
 
     x = np.abs(np.random.default_rng(13).standard_normal(500))
     fit = fit_power_law(x, n_tail=100)

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from paper_repro import site
-from paper_repro.results import Claim, interval_verdict, load_claims, save_claims
+from paper_repro.core.results import Claim, interval_verdict, load_claims, save_claims
+from paper_repro.present import site
 
 
 def claim(id, verdict="reproduced", beyond=False, **kw):
@@ -86,10 +86,10 @@ def test_interval_verdict(estimate, stderr, target, alternatives, expected):
 @pytest.mark.book
 def test_saved_chapter_claims_have_sources(smoke_site, smoke_output):
     """Every claim every chapter saved in its smoke run names its source and a valid verdict."""
-    from paper_repro import runner
+    from paper_repro.pipeline import chapters, staging
 
-    claims = load_claims(runner.results_root(smoke_output, "smoke"))
-    assert set(claims) == {ch.name for ch in runner.chapters()}, "a chapter saved no claims"
+    claims = load_claims(staging.results_root(smoke_output, "smoke"))
+    assert set(claims) == {ch.name for ch in chapters.chapters()}, "a chapter saved no claims"
     missing = [f"{ch}:{c['id']}" for ch, rows in claims.items() for c in rows if not c.get("source")]
     assert not missing, f"claims without a source: {missing}"
 

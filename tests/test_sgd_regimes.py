@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 import torch
 
-from paper_repro.config import ConfigError
-from paper_repro.ensemble import distinct_batches, mlp, outputs, stack, train_ensemble
+from paper_repro.core.config import ConfigError
 from paper_repro.experiments import sgd_regimes as sr
 from paper_repro.experiments.sgd_regimes import analysis as an
 from paper_repro.experiments.sgd_regimes.claims import chapter_claims
+from paper_repro.experiments.sgd_regimes.ensemble import distinct_batches, outputs, stack, train_ensemble
 from paper_repro.experiments.sgd_regimes.mnas import largest_activation, mnas
+from paper_repro.experiments.sgd_regimes.nets import mlp
 from paper_repro.experiments.sgd_regimes.run import EnsembleJob, run_job
-
 
 
 @pytest.mark.parametrize("bad, match", [
@@ -207,7 +207,7 @@ def test_contracts_paths_plan_and_shrink():
 
 @pytest.fixture
 def mnist_available():
-    from paper_repro import fetch
+    from paper_repro.core import fetch
     try:
         sr.load_binary("mnist", 8, 8)
     except (fetch.DataError, OSError) as exc:  # no network and no local copy
@@ -233,7 +233,7 @@ MNAS_PEAK = textwrap.dedent('''
     import dataclasses, json, torch
     torch.set_num_threads(1)
     from paper_repro.testing import peak_rss, reset_peak_rss
-    from paper_repro.ensemble import outputs, stack
+    from paper_repro.experiments.sgd_regimes.ensemble import outputs, stack
     from paper_repro.experiments import sgd_regimes as sr
     from paper_repro.experiments.sgd_regimes.mnas import mnas
     from paper_repro.experiments.sgd_regimes.plan import mnas_peak_bytes

@@ -12,11 +12,11 @@ import threading
 import time
 
 import cloudpickle
-
 import pytest
 import torch
 
-from paper_repro import sweep, testing
+from paper_repro import testing
+from paper_repro.pipeline import sweep
 
 pytestmark = pytest.mark.slurm
 

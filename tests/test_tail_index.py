@@ -6,14 +6,13 @@ import pytest
 import torch
 from scipy import stats
 
-from paper_repro.config import ConfigError, from_profile
-from paper_repro.estimators import TailIndexResult, tail_index
-from paper_repro.estimators.tail import StreamingMohammadi, block_plan, largest_divisor_below_sqrt
+from paper_repro.core.config import ConfigError, from_profile
+from paper_repro.core.estimators import TailIndexResult, tail_index
+from paper_repro.core.estimators.tail import StreamingMohammadi, block_plan, largest_divisor_below_sqrt
+from paper_repro.core.models import mlp
 from paper_repro.experiments import tail_index as ti
-from paper_repro.models import mlp
-from paper_repro.noise import sample_sas
-from paper_repro.sde import brownian_exit_theory, levy_exit_theory, simulate_exit
-
+from paper_repro.experiments.tail_index.noise import sample_sas
+from paper_repro.experiments.tail_index.sde import brownian_exit_theory, levy_exit_theory, simulate_exit
 
 
 def gen(seed=0):
@@ -159,7 +158,7 @@ def test_two_phase_stats_detects_drop_then_jump():
 
 
 def test_measure_noise_of_a_cnn_matches_per_batch_loop():
-    from paper_repro.models import alexnet_like
+    from paper_repro.core.models import alexnet_like
 
     torch.manual_seed(0)
     x, y = torch.randn(40, 3, 32, 32, generator=gen()), torch.randint(0, 10, (40,), generator=gen(1))

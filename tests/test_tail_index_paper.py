@@ -6,13 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from paper_repro.config import ConfigError
-from paper_repro.estimators import tail_index
-from paper_repro.estimators.tail import StreamingMohammadi, block_plan, largest_divisor_below_sqrt
+from paper_repro.core.config import ConfigError
+from paper_repro.core.estimators import tail_index
+from paper_repro.core.estimators.tail import StreamingMohammadi, block_plan, largest_divisor_below_sqrt
+from paper_repro.core.models import alexnet_like, count_params
 from paper_repro.experiments import tail_index as ti
-from paper_repro.models import alexnet_like, count_params
-from paper_repro.noise import sample_sas
-
+from paper_repro.experiments.tail_index.noise import sample_sas
 
 
 def naive(x: np.ndarray, k1: int, eps=np.spacing(1)) -> float:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...results import Claim, interval_verdict
+from ...core.results import Claim, interval_verdict
 from .config import CHAPTER  # noqa: F401 - the chapter's name, for readers of this module
 from .run import EscapeResult, StationaryResult
 

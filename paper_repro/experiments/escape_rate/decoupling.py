@@ -2,7 +2,7 @@
 
 For MLPs (nn.Linear layers and element-wise activations only) grad_W f(x_mu) = delta_mu a_mu^T, so the empirical
 NTK is K = sum_l (Delta_l Delta_l^T) * (A_l A_l^T [+ 1 with bias]) from one backward pass; other models fall back
-to paper_repro.gradients (torch.func).
+to paper_repro.core.gradients (torch.func).
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ... import gradients
+from ...core import gradients
 
 ELEMENTWISE = (nn.Linear, nn.ReLU, nn.GELU, nn.Tanh, nn.Flatten, nn.Sequential, nn.Identity)
 
@@ -107,9 +107,9 @@ def decoupling_spectrum(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epoc
 def run_decoupling(n_train: int, widths: tuple, lr: float, batch_size: int, epochs: tuple, n_spectrum: int,
                    seed: int = 0, device="cpu") -> list[DecouplingSpectrum]:
     """Train 784-widths-1 (ReLU, Glorot) with SGD on Eq. (1), MNIST parity labels; spectra at each epoch."""
-    from ...data import load_dataset
-    from ...models import mlp
-    from ...train import sgd_train
+    from ...core.data import load_dataset
+    from ...core.models import mlp
+    from ...core.train import sgd_train
 
     data = load_dataset("mnist", device=device).first(n_train).binary("parity").flatten()
     x, y = data.x, data.y

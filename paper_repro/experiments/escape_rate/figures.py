@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ... import linear_sgd as ls
-from ...plotting import stacked, subplots
+from ...present.plotting import stacked, subplots
+from . import linear_sgd as ls
 from .run import EscapeResult, StationaryResult
 
 STYLE = {"sgd/gaussian": ("C0", "o", "SGD, Gaussian $x$"), "sgd/sparse": ("C2", "^", r"SGD, $x\in\{0,\pm\sqrt{2}\}$"),

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ... import gradients
+from ...core import gradients
 from .decoupling import is_plain_mlp, linear_factors
 
 
@@ -99,7 +99,7 @@ class NoiseVsLoss:
         """Left: L and c N against epoch (paper Fig. 2 left); right: N against L with slope 1 (Fig. 2 right)."""
         from matplotlib.ticker import NullFormatter
 
-        from ...plotting import subplots
+        from ...present.plotting import subplots
 
         if axes is None:
             _, axes = subplots(1, 2, width=3.5)
@@ -140,7 +140,7 @@ class NoiseRun:
 
 def noise_model(arch: str, widths: tuple, in_shape: tuple) -> nn.Module:
     """FC net (ReLU, biases) or the VGG-like CNN of Sec. 5.2, 10 outputs, both from Glorot initialisation."""
-    from ...models import mlp, vgg_small
+    from ...core.models import mlp, vgg_small
 
     if arch == "fc":
         return mlp(int(np.prod(in_shape)), list(widths), 10, bias=True, init="glorot")
@@ -151,9 +151,9 @@ def noise_run(run: NoiseRun) -> dict:
     """Train with SGD on the paper's loss; every `every` epochs record L and the exact N over the training set."""
     import torch.nn.functional as F
 
-    from ...config import resolve_device
-    from ...data import load_dataset
-    from ...train import sgd_train
+    from ...core.config import resolve_device
+    from ...core.data import load_dataset
+    from ...core.train import sgd_train
 
     dev = resolve_device(run.device)
     data = load_dataset(run.dataset, device=dev)

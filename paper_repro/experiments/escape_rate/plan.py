@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...plan import SweepPlan
+from ...pipeline.plan import SweepPlan
 from .config import CHAPTER, STAT_VARIANTS, EscapeRateConfig
 
 TRAIN_SIZES = {"mnist": 60_000, "fashion_mnist": 60_000, "cifar10": 50_000}

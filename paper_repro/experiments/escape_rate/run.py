@@ -6,8 +6,8 @@ import dataclasses
 
 import numpy as np
 
-from ... import linear_sgd as ls
-from ...display import progress
+from ...core.progress import progress
+from . import linear_sgd as ls
 from .config import STAT_VARIANTS, EscapeRateConfig
 
 

@@ -12,7 +12,7 @@ import math
 import numpy as np
 from scipy import stats
 
-from ...results import Claim, interval_verdict
+from ...core.results import Claim, interval_verdict
 
 SUBSPACE_SIN_TOL = 0.3  # sin Theta_1 at most this (principal angle <= 17.5 degrees): a stable top direction
 # The findings as the paper's abstract states them, in words (its body, tables and figures could not be read here:

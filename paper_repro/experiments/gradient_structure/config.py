@@ -3,8 +3,16 @@ from __future__ import annotations
 
 import dataclasses
 
-from ...config import (DEVICES, PROFILES, ConfigError, check_choice, check_positive, check_positive_all,
-                       check_range, from_profile)
+from ...core.config import (
+    DEVICES,
+    PROFILES,
+    ConfigError,
+    check_choice,
+    check_positive,
+    check_positive_all,
+    check_range,
+    from_profile,
+)
 
 CHAPTER = "gradient_structure"
 MODELS = ("lenet", "fcn")  # trained on every dataset of ``datasets``

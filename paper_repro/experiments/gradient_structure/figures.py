@@ -7,7 +7,7 @@ import numpy as np
 from matplotlib import ticker
 from scipy import stats
 
-from ...plotting import subplots
+from ...present.plotting import subplots
 
 WIDTH = 7.0  # inches: the page width
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from ...models import count_params
-from ...plan import SweepPlan
+from ...core.models import count_params
+from ...pipeline.plan import SweepPlan
 from .config import CHAPTER, GradientStructureConfig, settings
 from .spectrum import param_blocks
 

@@ -8,9 +8,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ...data import Dataset, batch_indices, load_dataset
-from ...models import lenet, mlp
-from ...resnet import resnet18
+from ...core.data import Dataset, batch_indices, load_dataset
+from ...core.models import lenet, mlp
+from .resnet import resnet18
 
 
 def normalise_per_pixel(data: Dataset, reference: Dataset | None = None) -> Dataset:

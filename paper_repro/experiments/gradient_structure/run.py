@@ -1,6 +1,6 @@
 """Chapter 4 runs: train one (dataset, model, B) with the group's recipe and test its gradients at every stage.
 
-One setting is one run of :func:`paper_repro.sweep.run_sweep` (resumable, inline / local / Slurm); its record holds
+One setting is one run of :func:`paper_repro.pipeline.sweep.run_sweep` (resumable, inline / local / Slurm); its record holds
 every number and the short arrays the figures need, and :func:`checkpoint_from_record` rebuilds the results.
 """
 from __future__ import annotations
@@ -12,16 +12,22 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ...config import resolve_device
-from ...data import batch_indices
-from ...estimators.powerlaw import PowerLawResult, fit_power_law
-from ...gradients import full_grad
-from ...results import output_dir, to_jsonable
-from ...sweep import run_sweep
-from .config import ITER_TAIL, CHAPTER, GradientStructureConfig, settings
+from ...core.config import resolve_device
+from ...core.data import batch_indices
+from ...core.estimators.powerlaw import PowerLawResult, fit_power_law
+from ...core.gradients import full_grad
+from ...core.results import output_dir, to_jsonable
+from ...pipeline.sweep import run_sweep
+from .config import CHAPTER, ITER_TAIL, GradientStructureConfig, settings
 from .recipe import build_model, train_with_checkpoints, training_data
-from .spectrum import (SpectrumFit, centred_eigenvalues, fit_resolved_spectrum, gram_by_blocks, minibatch_means,
-                       minibatch_spectrum)
+from .spectrum import (
+    SpectrumFit,
+    centred_eigenvalues,
+    fit_resolved_spectrum,
+    gram_by_blocks,
+    minibatch_means,
+    minibatch_spectrum,
+)
 from .subspace import SUBSPACE_KS, SubspaceStability, split_stability
 
 ITER_FIT = {"max_candidates": 100, "ks_points": 500}  # fast (near-exact) fits for the many per-coordinate tests

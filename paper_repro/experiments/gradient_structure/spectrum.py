@@ -16,8 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch.func import functional_call, grad, vmap
 
-from ...data import batch_indices
-from ...estimators.powerlaw import PowerLawResult, fit_power_law
+from ...core.data import batch_indices
+from ...core.estimators.powerlaw import PowerLawResult, fit_power_law
 from .config import SPEC_FRAC
 
 

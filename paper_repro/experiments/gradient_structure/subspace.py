@@ -14,7 +14,7 @@ import torch
 from scipy.linalg import lapack
 from scipy.sparse.linalg import LinearOperator, eigsh
 
-from ...results import to_numpy
+from ...core.results import to_numpy
 from .spectrum import few_threads
 
 SUBSPACE_KS = (1, 2, 5, 10, 20, 50)  # sizes k of the top-k eigenspaces compared across the two halves

@@ -6,10 +6,16 @@ import dataclasses
 
 import numpy as np
 
-from ...config import check_choice, check_positive, check_positive_all
-from ...display import progress as progress_bar
-from ...estimators.powerlaw import (BootstrapResult, LikelihoodRatioResult, PowerLawResult, bootstrap_pvalue,
-                                   fit_power_law, likelihood_ratio)
+from ...core.config import check_choice, check_positive, check_positive_all
+from ...core.estimators.powerlaw import (
+    BootstrapResult,
+    LikelihoodRatioResult,
+    PowerLawResult,
+    bootstrap_pvalue,
+    fit_power_law,
+    likelihood_ratio,
+)
+from ...core.progress import progress as progress_bar
 
 SOURCES = ("pareto", "gaussian", "scale_mixture", "lognormal")
 RULES = ("free", "top20")  # KS-minimising xmin; fixed top 20 % of the values (the paper's top 1000 of 5000)

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import torch
 
-from ...config import resolve_device
-from ...ensemble import mlp, train_ensemble
+from ...core.config import resolve_device
+from .ensemble import train_ensemble
+from .nets import mlp
 from .run import load_binary
 
 
@@ -48,7 +49,7 @@ def benchmark_ensemble(members: int = 16, P: int = 1024, steps: int = 2000, widt
 def benchmark_step(members: int = 24, P: int = 4096, steps: int = 200, width: int = 128, depth: int = 5,
                    batch_size: int = 16) -> dict:
     """Seconds per SGD step of ``members`` stacked MLPs: vmap(grad) against the hand-written backprop, same run."""
-    from ...ensemble import _sgd_step, stack, vmap_sgd_step
+    from .ensemble import _sgd_step, stack, vmap_sgd_step
     params, base = stack([mlp(784, width, depth, seed=s) for s in range(members)])
     g = torch.Generator().manual_seed(0)
     x, y = torch.randn(P, 784, generator=g), torch.sign(torch.randn(P, generator=g))

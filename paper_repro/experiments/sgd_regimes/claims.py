@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...results import Claim, all_of, interval_verdict
+from ...core.results import Claim, all_of, interval_verdict
 from .analysis import exponent_ratio, fmt, fmt_pow2
 
 SRC_ABSTRACT = "Abstract (qualitative)"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...plotting import subplots
+from ...present.plotting import subplots
 
 
 def _mean_by(table, sel, by="T", key="test_error", log=False):

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ...ensemble import NormAct
+from .nets import NormAct
 
 
 def _same_pad(x: torch.Tensor, k: int, s: int) -> torch.Tensor:

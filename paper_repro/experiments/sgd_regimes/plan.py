@@ -5,8 +5,8 @@ from dataclasses import replace
 
 import torch
 
-from ...perceptron import estimate_cost
-from ...plan import SweepPlan
+from ...pipeline.plan import SweepPlan
+from .perceptron import estimate_cost
 from .run import CHAPTER, SGDRegimesConfig
 
 IN_SHAPE = {"mnist": (1, 28, 28), "cifar10": (3, 32, 32)}
@@ -22,7 +22,7 @@ def shrink(cfg: SGDRegimesConfig) -> SGDRegimesConfig:
 
 
 def datasets(cfg: SGDRegimesConfig) -> tuple[str, ...]:
-    """Every dataset the config reads (names for paper_repro.fetch)."""
+    """Every dataset the config reads (names for paper_repro.core.fetch)."""
     return tuple(sorted({"mnist", *cfg.lazy_datasets, *cfg.mnas_datasets, *cfg.mnas_phase_datasets}))
 
 

@@ -11,13 +11,21 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from ...config import PROFILES, ConfigError, check_choice, check_positive, check_positive_all, from_profile
-from ...config import resolve_device
-from ...data import load_dataset
-from ...ensemble import mlp, train_ensemble
-from ...perceptron import generalization_error, sample_data, train
-from ...results import output_dir
-from ...sweep import run_sweep
+from ...core.config import (
+    PROFILES,
+    ConfigError,
+    check_choice,
+    check_positive,
+    check_positive_all,
+    from_profile,
+    resolve_device,
+)
+from ...core.data import load_dataset
+from ...core.results import output_dir
+from ...pipeline.sweep import run_sweep
+from .ensemble import train_ensemble
+from .nets import mlp
+from .perceptron import generalization_error, sample_data, train
 
 CHAPTER = "sgd_regimes"
 # released edm/dataset.py: (pixel - mean) / std with these scalars, labels even/animal +1

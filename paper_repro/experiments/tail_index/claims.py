@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...results import Claim, interval_verdict
+from ...core.results import Claim, interval_verdict
 from .config import CHAPTER  # noqa: F401  (re-exported)
-from .sweeps import equivalent_alpha
 from .figures import fitted_slopes, slope_errors
-from .sweeps import exit_theory
+from .sweeps import equivalent_alpha, exit_theory
 from .verdicts import Z, all_of, pm, threshold_verdict
 
 # Sources checked against the paper's text (sources pass, and a second search): only the abstract and the released

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ...config import (DEVICES, PROFILES, ConfigError, check_choice, check_positive, check_positive_all,
-                       check_range)
+from ...core.config import DEVICES, PROFILES, ConfigError, check_choice, check_positive, check_positive_all, check_range
 from .measure import LOSSES
 from .run import NetRun
 

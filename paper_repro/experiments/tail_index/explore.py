@@ -5,10 +5,10 @@ import functools
 
 import torch
 
-from ...estimators.tail import tail_index
-from ...noise import sample_sas
-from ...plotting import subplots
+from ...core.estimators.tail import tail_index
+from ...present.plotting import subplots
 from .figures import plot_histogram
+from .noise import sample_sas
 from .run import NetRun, run_net
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ...noise import sample_sas
-from ...plotting import subplots
-from ...sde import ExitTimes
+from ...present.plotting import subplots
+from .noise import sample_sas
+from .sde import ExitTimes
 from .sweeps import NetTable, exit_theory
 
 COLORS = {"nll": "C0", "hinge": "C3"}

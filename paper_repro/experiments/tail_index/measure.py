@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ... import gradients
-from ...estimators.tail import StreamingMohammadi, block_plan, tail_index
+from ...core import gradients
+from ...core.estimators.tail import StreamingMohammadi, block_plan, tail_index
 
 LOSSES = ("nll", "hinge")
 HIST_SAMPLE = 1_000_000  # components kept (fixed random subsample) for the histogram of figure 1

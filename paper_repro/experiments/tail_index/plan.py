@@ -7,7 +7,7 @@ import functools
 import torch
 from torch import nn
 
-from ...plan import SweepPlan
+from ...pipeline.plan import SweepPlan
 from .config import CHAPTER, TailIndexConfig, sweep_configs
 from .measure import STREAM_CHUNK
 from .run import build_model
@@ -43,7 +43,7 @@ def path_measurement(sweep: str, run) -> str:
 
 
 def datasets(cfg: TailIndexConfig) -> tuple[str, ...]:
-    """Datasets the config reads (names accepted by paper_repro.fetch)."""
+    """Datasets the config reads (names accepted by paper_repro.core.fetch)."""
     return tuple(dict.fromkeys([cfg.dataset, *cfg.cnn_datasets]))
 
 

@@ -170,8 +170,9 @@ def sweep_rows(nets: dict) -> list[dict]:
 
 def benchmark_rows() -> list[dict]:
     """The benchmark's saved ratios (benchmarks/bench_tail_index.py), as table rows; [] when it was not run."""
-    from ...results import output_dir
     import json
+
+    from ...core.results import output_dir
 
     path = output_dir("tail_index") / "benchmark.json"
     if not path.exists():

@@ -9,10 +9,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from ... import gradients
-from ...config import resolve_device
-from ...data import batch_indices, load_dataset
-from ...models import accuracy, alexnet_like, mlp
+from ...core import gradients
+from ...core.config import resolve_device
+from ...core.data import batch_indices, load_dataset
+from ...core.models import accuracy, alexnet_like, mlp
 from .measure import LOSS_FNS, measure_noise, nll_loss, pooling_variants
 
 # the released code's transforms.Normalize statistics (a global mean/std per dataset)

@@ -6,16 +6,16 @@ import dataclasses
 import numpy as np
 import torch
 
-from ...config import resolve_device
-from ...estimators.tail import tail_index
-from ...noise import sample_sas
-from ...results import output_dir, record_path
-from ...sde import ExitTimes, brownian_exit_theory, levy_exit_theory, simulate_exit
-from ...sweep import SweepOptions, run_sweep
+from ...core.config import resolve_device
+from ...core.estimators.tail import tail_index
+from ...core.results import output_dir, record_path
+from ...pipeline.sweep import SweepOptions, run_sweep
 from .config import CHAPTER, TailIndexConfig, sweep_configs
 from .measure import pooling_variants
+from .noise import sample_sas
 from .plan import SYNTHETIC, path_measurement
 from .run import run_net
+from .sde import ExitTimes, brownian_exit_theory, levy_exit_theory, simulate_exit
 
 
 @dataclasses.dataclass(frozen=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...results import all_of  # noqa: F401  (re-exported: claims of this chapter combine parts with it)
+from ...core.results import all_of  # noqa: F401  (re-exported: claims of this chapter combine parts with it)
 
 Z = 2.0  # half-width of every interval, in standard errors
 

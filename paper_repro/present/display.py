@@ -1,14 +1,11 @@
-"""What a chapter shows its reader: rendered tables (HTML, collapsed when long) and quiet progress bars."""
+"""What a chapter shows its reader: rendered tables (HTML, collapsed when long). Progress bars: core.progress."""
 from __future__ import annotations
 
 import dataclasses
 import html
-import os
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
-
-BATCH_ENV = "PAPER_REPRO_BATCH"  # set by the runner: a batch (papermill) run shows no progress bars
 
 
 def fmt(value: Any, digits: int = 3) -> str:
@@ -54,13 +51,3 @@ def show_params(cfg: Any, fields: Iterable[str] | None = None, *, caption: str =
     """A small rendered table of a config's fields (never a dataclass repr)."""
     names = list(fields) if fields is not None else [f.name for f in dataclasses.fields(cfg)]
     show_table([{"parameter": n, "value": getattr(cfg, n)} for n in names], caption=caption, collapse_after=8)
-
-
-def progress(iterable: Any = None, **kwargs: Any):
-    """``tqdm.auto.tqdm`` for interactive use; disabled in batch runs so executed notebooks keep no bar."""
-    from tqdm.auto import tqdm
-
-    if os.environ.get(BATCH_ENV):
-        kwargs["disable"] = True
-    kwargs.setdefault("leave", False)
-    return tqdm(iterable, **kwargs)

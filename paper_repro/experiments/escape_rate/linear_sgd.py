@@ -12,7 +12,7 @@ import dataclasses
 import numpy as np
 from scipy import optimize, special
 
-from .config import check_choice, check_positive
+from ...core.config import check_choice, check_positive
 
 INPUTS = ("gaussian", "rademacher", "sparse")  # sparse: x in {0, +-sqrt 2}, E x^2 = 1, E x^4 = 2
 DYNAMICS = ("sgd", "decoupled", "langevin")

@@ -9,7 +9,7 @@ matplotlib.use("Agg") if matplotlib.get_backend().lower() in {"", "agg"} else No
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .results import output_dir  # noqa: E402
+from ..core.results import output_dir  # noqa: E402
 
 PAGE_WIDTH = 7.0  # inches: the book's text column; a figure this wide is shown at about its natural size
 MAX_WIDTH = 8.0  # inches: wider figures are shrunk by the page and their text becomes too small to read

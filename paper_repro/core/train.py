@@ -8,10 +8,10 @@ from typing import Any, Callable
 import numpy as np
 import torch
 from torch import nn
-from .display import progress as tqdm  # silent in batch runs (no bar saved in notebooks)
 
 from .config import check_positive
 from .data import batch_indices
+from .progress import progress as tqdm  # silent in batch runs (no bar saved in notebooks)
 
 
 @dataclasses.dataclass(frozen=True)

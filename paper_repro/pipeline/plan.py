@@ -14,6 +14,9 @@ import importlib
 import time
 from types import ModuleType
 
+from .chapters import chapters as book_chapters
+from .chapters import find_chapter
+
 CONTRACT = ("CHAPTER", "PRESETS", "shrink", "paper_paths", "plan", "datasets")
 # The GPU the estimates assume until a rate is measured on one: NVIDIA A100 (SXM), dense FP32 without tensor cores.
 GPU_ASSUMPTION = {"device": "NVIDIA A100 (SXM, 80 GB)", "flops": 19.5e12, "memory_bytes": 80e9,
@@ -31,7 +34,7 @@ class SweepPlan:
     params: int  # parameters per model (0 when there is no model, e.g. a scalar chain)
     flops: float  # total floating-point operations of the whole sweep (all runs, all steps, all measurements)
     peak_bytes: int  # peak memory of one run (device memory on a GPU), from the shapes
-    datasets: tuple[str, ...] = ()  # datasets the sweep reads (names accepted by paper_repro.fetch)
+    datasets: tuple[str, ...] = ()  # datasets the sweep reads (names accepted by paper_repro.core.fetch)
     note: str = ""  # how the numbers were derived / what dominates
 
 
@@ -74,7 +77,7 @@ def chapter_package(chapter: str) -> ModuleType:
 
 def chapter_plan(chapter: str, profile: str = "paper") -> ChapterPlan:
     """The plan of one chapter's ``profile`` preset (an error entry when the chapter cannot plan)."""
-    from .fetch import dataset_present
+    from ..core.fetch import dataset_present
 
     try:
         pkg = chapter_package(chapter)
@@ -139,8 +142,6 @@ def _datasets_line(plan: ChapterPlan) -> str:
 
 def plan_text(chapters: list[str] | None = None, profile: str = "paper") -> tuple[str, list[str]]:
     """The printed plan of ``chapters`` (default: all) and the datasets missing for it."""
-    from .runner import chapters as book_chapters, find_chapter
-
     names = [find_chapter(c).name for c in chapters] if chapters else [c.name for c in book_chapters()]
     cpu, gpu = cpu_rate(), GPU_ASSUMPTION
     lines = [f"Plan of the {profile!r} profile. Estimated times are at peak rate (lower bounds): CPU here at a "
@@ -166,8 +167,6 @@ def plan_text(chapters: list[str] | None = None, profile: str = "paper") -> tupl
 
 def plan_markdown(profile: str = "paper", chapters: list[str] | None = None) -> str:
     """The plan as Markdown tables, one per chapter (for the "Running the book" page, generated at build time)."""
-    from .runner import chapters as book_chapters
-
     names = chapters or [c.name for c in book_chapters()]
     cpu, gpu = cpu_rate(), GPU_ASSUMPTION
     out = [f"Computed from each chapter's `plan()` of its `{profile}` preset when this page was built. Times are "

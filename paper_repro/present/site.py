@@ -1,13 +1,12 @@
 """The online book's extras: widget JavaScript served from the book, execution report, downloads, the repository
 link and Binder/Colab launch buttons, the files the published gh-pages branch needs (the scorecard is built by
-:mod:`paper_repro.scorecard`, re-exported here).
+:mod:`paper_repro.present.scorecard`, re-exported here).
 
-Also a Sphinx extension (``sphinx: extra_extensions: [paper_repro.site]``) that loads the vendored widget
+Also a Sphinx extension (``sphinx: extra_extensions: [paper_repro.present.site]``) that loads the vendored widget
 JavaScript on every page instead of myst-nb's CDN links, the book's stylesheet (``book/_static/paper_repro.css``)
 and MathJax on every page, and fills the index's ``<!-- tally -->`` from the staged scorecard.
 """
 from __future__ import annotations
-
 
 import json
 import os
@@ -18,9 +17,16 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from .fetch import default_root
-from .scorecard import (VERDICT_MARK, VERDICT_ORDER, figure_anchor, scorecard_markdown,  # noqa: F401 (re-exported)
-                        short_title, tally, tally_markdown)
+from ..core.fetch import default_root
+from .scorecard import (  # noqa: F401 (re-exported)
+    VERDICT_MARK,
+    VERDICT_ORDER,
+    figure_anchor,
+    scorecard_markdown,
+    short_title,
+    tally,
+    tally_markdown,
+)
 
 WIDGET_JS = {  # npm package -> file inside it, served as _static/<name>
     "requirejs@2.3.7": ("package/require.js", "require.js"),
@@ -214,7 +220,7 @@ def repository_url(root: Path | None = None) -> str:
         return os.environ[REPOSITORY_ENV].strip().rstrip("/")
     import tomllib
 
-    from .results import REPO_ROOT
+    from ..core.results import REPO_ROOT
 
     pyproject = Path(root or REPO_ROOT) / "pyproject.toml"
     if not pyproject.exists():

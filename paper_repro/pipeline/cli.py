@@ -7,9 +7,10 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from . import runner
-from .config import DEVICES, PROFILES, ConfigError
-from .fetch import DataError
+from ..core.config import DEVICES, PROFILES, ConfigError
+from ..core.fetch import DataError
+from ..core.results import REPO_ROOT
+from . import build, chapters, execute
 from .sweep import EXECUTORS
 
 SWEEP_FLAGS = ("executor", "slurm_partition", "gpus_per_node", "timeout_min", "array_parallelism")
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "list":
-            for ch in runner.chapters():
+            for ch in chapters.chapters():
                 print(f"{ch.name}: {ch.title}")
                 for prm in ch.parameters():
                     print(f"    {prm.name}{': ' + prm.type if prm.type else ''} = {prm.default!r}  # {prm.help}")
@@ -76,14 +77,14 @@ def main(argv: list[str] | None = None) -> int:
                       "book/running.md, 'Datasets offline').", file=sys.stderr)
                 return 3
         elif args.command == "build":
-            html = runner.build_book(args.root or runner.REPO_ROOT, out=args.output, strict=not args.no_strict, profile=args.profile)
+            html = build.build_book(args.root or REPO_ROOT, out=args.output, strict=not args.no_strict, profile=args.profile)
             print(f"book built: open {html / 'index.html'}")
         elif args.command == "record-costs":
             from .costs import COSTS_FILE, record
 
-            print(f"{len(record(runner.execution_report(args.output)))} entries in {COSTS_FILE}")
+            print(f"{len(record(build.execution_report(args.output)))} entries in {COSTS_FILE}")
         elif args.command == "fetch":
-            from .fetch import fetch_all
+            from ..core.fetch import fetch_all
 
             for name, folder in fetch_all(tuple(args.datasets), args.root).items():
                 print(f"{name}: {folder}")
@@ -95,9 +96,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     """``run``: every chapter asked for; a failure prints one line and the partial notebook, the rest still run."""
-    root = args.root or runner.REPO_ROOT
-    chosen = [runner.find_chapter(c, root) for c in args.chapters] or runner.chapters(root)
-    params = {name: runner.parse_value(value) for name, value in args.param}
+    root = args.root or REPO_ROOT
+    chosen = [chapters.find_chapter(c, root) for c in args.chapters] or chapters.chapters(root)
+    params = {name: chapters.parse_value(value) for name, value in args.param}
     if args.shrink:
         params["shrink"] = True
     flags = {k: getattr(args, k) for k in SWEEP_FLAGS if getattr(args, k) is not None}
@@ -109,8 +110,8 @@ def _run(args: argparse.Namespace) -> int:
         if lacking:
             raise ConfigError(f"chapter {ch.name} has no parameter(s) {lacking} (its sweeps cannot be distributed)")
         try:
-            path = runner.run_chapter(ch, args.profile, args.device, {**flags, **params}, args.output, timeout)
-        except runner.ChapterFailed as exc:
+            path = execute.run_chapter(ch, args.profile, args.device, {**flags, **params}, args.output, timeout)
+        except execute.ChapterFailed as exc:
             failures += 1
             print(f"error: {exc.chapter}: {exc.error}", file=sys.stderr)
             if exc.notebook:

@@ -7,10 +7,10 @@ linear classifier. ``width=64`` is the standard 11.2 M-parameter network; smalle
 from __future__ import annotations
 
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
-from .config import check_positive
+from ...core.config import check_positive
 
 
 class BasicBlock(nn.Module):

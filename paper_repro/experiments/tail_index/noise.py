@@ -5,7 +5,7 @@ import math
 
 import torch
 
-from .config import check_positive, check_range
+from ...core.config import check_positive, check_range
 
 
 def sample_sas(alpha: float, size, scale: float = 1.0, generator: torch.Generator | None = None,

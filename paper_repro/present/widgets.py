@@ -70,9 +70,9 @@ def precomputed(render: Callable[..., Any], grid: Mapping[str, Sequence[Any]], *
 
     Linking happens in the browser (``jslink``), so the controls work in the static HTML book without a kernel.
     ``labels`` maps a parameter name to the label the reader sees (the paper's symbol, e.g. ``{"lr": "η"}``).
-    The frame-rendering progress bar is silent in batch runs (``paper_repro.display.progress``).
+    The frame-rendering progress bar is silent in batch runs (``paper_repro.core.progress.progress``).
     """
-    from .display import progress as progress_bar
+    from ..core.progress import progress as progress_bar
 
     labels = dict(labels or {})
     names = list(grid)

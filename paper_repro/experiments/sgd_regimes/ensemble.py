@@ -6,14 +6,12 @@ F(w, x) = W h / h (1/h, not 1/sqrt(h)), centred output F(w, x) - F(w0, x), loss 
 hinge l = max(0, 1 - y o), plain SGD w <- w - dt grad <loss>_batch with a batch of B distinct indices per step,
 dt = T h B (the paper's temperature T = dt / (B h)), stop when the training loss is exactly zero.
 Members (own alpha, dt, P, seed, stop time) are stacked with ``torch.func.stack_module_state``; the released
-``mlp`` is stepped by hand-written batched backprop (:mod:`paper_repro.ensemble_mlp`), any other architecture
+``mlp`` is stepped by hand-written batched backprop (:mod:`.ensemble_mlp`), any other architecture
 (MNAS) with ``vmap(grad(functional_call))``; a test pins the two to the same step.
 """
 from __future__ import annotations
 
 import copy
-import functools
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,69 +22,6 @@ from torch.func import functional_call, grad_and_value, stack_module_state, vmap
 STATUSES = ("fitted", "capped", "diverged")
 
 
-class ScaledLinear(nn.Module):
-    """Linear layer z = x W^T * scale, W_ij ~ N(0, 1); bias N(0, 1) (scaled alike) when ``bias``."""
-
-    def __init__(self, fan_in: int, fan_out: int, scale: float, generator: torch.Generator | None = None,
-                 bias: bool = False):
-        super().__init__()
-        self.scale = float(scale)
-        self.weight = nn.Parameter(torch.randn(fan_out, fan_in, generator=generator))
-        self.bias = nn.Parameter(torch.randn(fan_out, generator=generator)) if bias else None
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        z = x @ self.weight.T
-        return (z if self.bias is None else z + self.bias) * self.scale
-
-
-def NTKLinear(fan_in: int, fan_out: int, generator: torch.Generator | None = None) -> ScaledLinear:
-    """z = W x / sqrt(fan_in) (kept for callers of the earlier name)."""
-    return ScaledLinear(fan_in, fan_out, 1 / math.sqrt(fan_in), generator)
-
-
-ACTS = {"relu": lambda: nn.ReLU(), "gelu": lambda: nn.GELU(approximate="tanh"), "tanh": lambda: nn.Tanh()}
-
-
-@functools.lru_cache(maxsize=None)
-def _gauss_rms(name: str) -> float:
-    """sqrt(E_{z~N(0,1)} phi(z)^2) by Gauss-Hermite quadrature (the released code uses 10^6 samples)."""
-    z, wts = np.polynomial.hermite_e.hermegauss(200)
-    v = ACTS[name]()(torch.tensor(z, dtype=torch.float64)).numpy()
-    return float(np.sqrt((wts * v ** 2).sum() / wts.sum()))
-
-
-class NormAct(nn.Module):
-    """rho(z) = phi(z) / sqrt(E phi(N(0,1))^2): sqrt(2) ReLU; jax.nn.gelu's default tanh form for GELU."""
-
-    def __init__(self, name: str):
-        super().__init__()
-        if name not in ACTS:
-            raise ValueError(f"activation={name!r}; choose one of {sorted(ACTS)}")
-        self.phi = ACTS[name]()
-        self.c = math.sqrt(2.0) if name == "relu" else 1 / _gauss_rms(name)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.phi(x) * self.c
-
-
-def mlp(in_dim: int, width: int = 128, depth: int = 5, activation: str = "relu", seed: int = 0) -> nn.Sequential:
-    """Released ``mlp``: depth hidden layers rho(W x / sqrt(fan_in)), no biases, readout W h / h (scalar)."""
-    g = torch.Generator().manual_seed(int(seed))
-    dims = [in_dim] + [width] * depth
-    layers: list[nn.Module] = [nn.Flatten()]
-    for a, b in zip(dims[:-1], dims[1:]):
-        layers += [ScaledLinear(a, b, 1 / math.sqrt(a), g), NormAct(activation)]
-    layers.append(ScaledLinear(dims[-1], 1, 1 / dims[-1], g))
-    return nn.Sequential(*layers)
-
-
-def linear(in_dim: int, seed: int = 0) -> nn.Sequential:
-    """Released ``linear_model``: F = w . x / sqrt(d), w ~ N(0, 1)."""
-    g = torch.Generator().manual_seed(int(seed))
-    return nn.Sequential(nn.Flatten(), ScaledLinear(in_dim, 1, 1 / math.sqrt(in_dim), g))
-
-
-ntk_mlp = mlp  # earlier name
 
 
 def stack(models: list[nn.Module]) -> tuple[dict[str, torch.Tensor], nn.Module]:

@@ -1,6 +1,6 @@
 """Hand-written batched backpropagation for stacks of the released ``mlp`` (no vmap, gradients never stored).
 
-For k members with weights W_l [k, out, in], the hinge SGD step of :mod:`paper_repro.ensemble` is, per member,
+For k members with weights W_l [k, out, in], the hinge SGD step of :mod:`.ensemble` is, per member,
 z_l = s_l h_{l-1} W_l^T, h_l = c phi(z_l), F = s_out h_L W_out^T, m = 1 - alpha y (F - F0),
 loss = <relu(m)>_B / alpha, dloss/dF = -y [m > 0] / B, and each W_l <- W_l - dt (dloss/dz_l)^T h_{l-1} s_l,
 applied as one fused ``baddbmm_`` per layer. It equals ``vmap(grad(...))`` to float rounding
@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .ensemble import NormAct, ScaledLinear
+from .nets import NormAct, ScaledLinear
 
 
 def mlp_layers(base: nn.Module) -> list | None:

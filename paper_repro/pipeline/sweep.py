@@ -11,9 +11,9 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from .config import check_choice
-from .display import progress as progress_bar
-from .results import atomic_write_bytes, to_jsonable
+from ..core.config import check_choice
+from ..core.progress import progress as progress_bar
+from ..core.results import atomic_write_bytes, to_jsonable
 
 EXECUTORS = ("inline", "local", "slurm")
 STATUSES = ("ok", "diverged", "failed")
@@ -39,7 +39,7 @@ class SweepOptions:
     array_parallelism: int = 16  # Slurm jobs running at once
 
     def __post_init__(self) -> None:
-        from .config import ConfigError, check_positive
+        from ..core.config import ConfigError, check_positive
 
         check_choice("executor", self.executor, EXECUTORS)
         for name in ("workers", "timeout_min", "array_parallelism"):

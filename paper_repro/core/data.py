@@ -104,7 +104,7 @@ def load_dataset(name: str, train: bool = True, root: str | Path | None = None, 
                  checksums: dict[str, str] | None = None) -> Dataset:
     """Load MNIST, Fashion-MNIST, CIFAR-10 or CIFAR-100 through torchvision into memory on ``device``.
 
-    Files are obtained and verified by :mod:`paper_repro.fetch` (``checksums`` overrides the pinned sha256 of
+    Files are obtained and verified by :mod:`paper_repro.core.fetch` (``checksums`` overrides the pinned sha256 of
     the IDX files, for tests on files they write).
     """
     check_choice("dataset", name, DATASETS)

@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 import torch
-from .display import progress as tqdm  # silent in batch runs (no bar saved in notebooks)
 
-from .config import check_positive
+from ...core.config import check_positive
+from ...core.progress import progress as tqdm  # silent in batch runs (no bar saved in notebooks)
 from .noise import sample_sas, sas_levy_constant
 
 

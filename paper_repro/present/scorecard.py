@@ -18,7 +18,7 @@ _MATH = re.compile(r"(?<!\\)\$(.+?)(?<!\\)\$")
 
 
 def figure_anchor(chapter: str, figure: str) -> str:
-    """HTML id that :func:`paper_repro.plotting.save_figure` puts above a saved figure in the chapter's page."""
+    """HTML id that :func:`paper_repro.present.plotting.save_figure` puts above a saved figure in the chapter's page."""
     return "fig-" + re.sub(r"[^A-Za-z0-9_-]+", "-", f"{chapter}-{figure}")
 
 

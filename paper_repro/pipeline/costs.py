@@ -1,7 +1,7 @@
 """Measured cost of each chapter per profile and hardware, for the "Running the book" page.
 
 ``python -m paper_repro record-costs`` copies the run times stamped in executed notebooks (see
-:func:`paper_repro.runner.run_chapter`) into ``book/profile_costs.json``, one entry per (chapter, profile,
+:func:`paper_repro.pipeline.runner.run_chapter`) into ``book/profile_costs.json``, one entry per (chapter, profile,
 hardware); the book build turns that file into a table. Nothing in the table is typed by hand.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 import os
 from pathlib import Path
 
-from .results import REPO_ROOT
+from ..core.results import REPO_ROOT
 
 COSTS_FILE = REPO_ROOT / "book" / "profile_costs.json"
 COLUMNS = (("smoke", "cpu"), ("quick", "cpu"), ("quick", "cuda"), ("paper", "cuda"))

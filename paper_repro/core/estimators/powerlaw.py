@@ -191,7 +191,7 @@ def bootstrap_pvalue(x, n_boot: int = 100, seed: int = 0, fit: PowerLawResult | 
     tail size (``n_tail`` in ``fit_kwargs``) exactly n_tail values come from the power law, so the synthetic top
     n_tail values are the synthetic tail (a Binomial count would mix body values into it).
     """
-    from ..display import progress as _progress
+    from ..progress import progress as _progress
 
     check_positive("n_boot", n_boot, integer=True)
     data = _positive(x)

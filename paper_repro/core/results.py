@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 VERDICTS = ("reproduced", "partly", "not reproduced", "inconclusive", "not run")
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def output_root() -> Path:
