@@ -36,7 +36,8 @@
 # $\mathrm{d}t$. Data: MNIST even ($+1$) / odd ($-1$), pixels $(x - 33.31)/78.57$ as released. Nets that hit the
 # step cap are marked *capped* and left out of every fit; nets whose loss becomes infinite are *diverged*. Many
 # nets (different $\alpha$, $T$, $P$, seeds) are trained at once as one vectorised ensemble
-# (`paper_repro.experiments.sgd_regimes.ensemble`), tested against a loop-by-loop transcription of the released update rule.
+# (`paper_repro.experiments.sgd_regimes.ensemble`), tested against a loop-by-loop transcription of the released
+# update rule.
 
 # %%
 # On Colab or a bare kernel this installs the book's package; where it is installed it does nothing.

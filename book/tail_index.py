@@ -79,8 +79,8 @@ show_params(cfg, ["profile", "dataset", "steps", "batch_size", "k1_fixed", "seed
 # $$\frac{1}{\hat\alpha} = \frac{1}{\log K_1}\Big(\frac{1}{N/K_1}\sum_i \log|Y_i| - \frac1N \sum_k \log|X_k|\Big),$$
 #
 # with $K_1$ the largest divisor of $N$ not above $\sqrt N$. We implement it in
-# `paper_repro.core.estimators.tail_index` (and a streaming version, so the noise matrix of a large net never has to sit in
-# memory). First, does it recover $\alpha$ on synthetic S$\alpha$S samples (drawn with the Chambers–Mallows–Stuck
+# `paper_repro.core.estimators.tail_index` (and a streaming version, so the noise matrix of a large net never has to
+# sit in memory). First, does it recover $\alpha$ on synthetic S$\alpha$S samples (drawn with the Chambers–Mallows–Stuck
 # method {cite}`chambers1976method`, `paper_repro.experiments.tail_index.noise.sample_sas`)?
 
 # %%
@@ -296,7 +296,8 @@ glue(**ti.reading.pooling_reading(cfg, sens, nets, calib))
 # The paper's argument for why heavy tails matter: for $dX = -U'(X)dt + \varepsilon\, dL^\alpha_t$, the mean time to
 # leave a basin of half-width $a$ is $\approx \alpha a^\alpha / (2 c_\alpha \varepsilon^\alpha)$ (a single big jump;
 # {cite}`imkeller2006first`), polynomial in $a$ and $1/\varepsilon$; for Brownian noise it is exponential,
-# $\propto e^{a^2/\sigma^2}$. We simulate $U(x) = x^2/2$ in $(-a, a)$ with an Euler scheme (`paper_repro.experiments.tail_index.sde`);
+# $\propto e^{a^2/\sigma^2}$. We simulate $U(x) = x^2/2$ in $(-a, a)$ with an Euler scheme
+# (`paper_repro.experiments.tail_index.sde`);
 # open triangles are settings where over half of the particles had not left by the censoring time.
 
 # %%

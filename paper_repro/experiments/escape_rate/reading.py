@@ -1,6 +1,7 @@
 """Values the escape-rate chapter's prose quotes (myst-nb glue): numbers, verdicts and words computed from the run.
 
-Each function returns ``{glue name: value}`` for one section; the chapter passes it to :func:`paper_repro.core.results.glue`.
+Each function returns ``{glue name: value}`` for one section; the chapter passes it to
+:func:`paper_repro.core.results.glue`.
 """
 from __future__ import annotations
 

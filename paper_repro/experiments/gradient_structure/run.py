@@ -1,7 +1,7 @@
 """Chapter 4 runs: train one (dataset, model, B) with the group's recipe and test its gradients at every stage.
 
-One setting is one run of :func:`paper_repro.pipeline.sweep.run_sweep` (resumable, inline / local / Slurm); its record holds
-every number and the short arrays the figures need, and :func:`checkpoint_from_record` rebuilds the results.
+One setting is one run of :func:`paper_repro.pipeline.sweep.run_sweep` (resumable, inline / local / Slurm); its
+record holds every number and the short arrays the figures need, and :func:`checkpoint_from_record` rebuilds the results.
 """
 from __future__ import annotations
 

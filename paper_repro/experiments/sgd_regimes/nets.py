@@ -1,4 +1,4 @@
-"""The released nets of Sclocchi et al. (2023) (``edm/architecture.py``): layers rho(W x / sqrt(fan_in)), readout W h / h.
+"""The released nets of Sclocchi et al. (2023) (``edm/architecture.py``): rho(W x / sqrt(fan_in)) layers, W h / h readout.
 
 rho = phi / sqrt(E_{z~N(0,1)} phi(z)^2) (so sqrt(2) ReLU); :mod:`.ensemble` trains stacks of them, :mod:`.ensemble_mlp`
 steps the ``mlp`` by hand-written backprop, :mod:`.mnas` builds the convolutional net from the same layers.
