@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-VERDICTS = ("reproduced", "partly", "not reproduced", "inconclusive", "not run")
+from .verdicts import VERDICTS
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -100,7 +101,7 @@ class Claim:
     statement: str  # the paper's claim in words
     paper_value: str  # what the paper reports, as text
     ours: str  # our measured value, formatted from computed numbers
-    verdict: str  # one of VERDICTS, computed from a tolerance
+    verdict: str  # one of VERDICTS, computed by a rule of core.verdicts
     dataset: str  # data it was measured on
     profile: str  # smoke | quick | paper
     detail: str = ""  # how it was measured / caveats
@@ -113,33 +114,6 @@ class Claim:
         from .config import check_choice
 
         check_choice("verdict", self.verdict, VERDICTS)
-
-
-def interval_verdict(estimate: float, stderr: float, target: float, alternatives: tuple[float, ...] = (),
-                     *, z: float = 2.0, partly_within: float | None = None) -> str:
-    """Verdict of ``estimate +- z*stderr`` against ``target`` and the values a skeptic would propose instead.
-
-    reproduced: target inside the interval and every alternative outside it;
-    inconclusive: the interval holds the target and an alternative (too wide to decide), or is not finite;
-    partly: target outside the interval but within ``partly_within`` of the estimate (when given);
-    not reproduced: otherwise (in particular when the interval holds an alternative but not the target).
-    """
-    if not (math.isfinite(estimate) and math.isfinite(stderr)) or stderr < 0:
-        return "inconclusive"
-    lo, hi = estimate - z * stderr, estimate + z * stderr
-    if lo <= target <= hi:
-        return "inconclusive" if any(lo <= a <= hi for a in alternatives) else "reproduced"
-    if partly_within is not None and abs(estimate - target) <= partly_within:
-        return "partly"
-    return "not reproduced"
-
-
-def all_of(*verdicts: str) -> str:
-    """Verdict of a claim that needs every part: not reproduced if one part is, reproduced if all are, else
-    inconclusive."""
-    if "not reproduced" in verdicts:
-        return "not reproduced"
-    return "reproduced" if all(v == "reproduced" for v in verdicts) else "inconclusive"
 
 
 def save_claims(chapter: str, claims: list[Claim]) -> Path:

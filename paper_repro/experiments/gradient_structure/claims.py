@@ -12,7 +12,8 @@ import math
 import numpy as np
 from scipy import stats
 
-from ...core.results import Claim, interval_verdict
+from ...core.results import Claim
+from ...core.verdicts import interval_verdict, majority_verdict
 
 SUBSPACE_SIN_TOL = 0.3  # sin Theta_1 at most this (principal angle <= 17.5 degrees): a stable top direction
 # The findings as the paper's abstract states them, in words (its body, tables and figures could not be read here:
@@ -31,12 +32,9 @@ def rate(values) -> tuple[float, float, int]:
     return p, math.sqrt(max(p * (1 - p), 0.25 / len(v)) / len(v)), len(v)
 
 
-def majority_verdict(p: float, se: float) -> str:
-    """'usually' as a majority: reproduced when p - 2 se > 1/2, not reproduced when p + 2 se < 1/2, else
-    inconclusive."""
-    if not (np.isfinite(p) and np.isfinite(se)):
-        return "not run"
-    return "reproduced" if p - 2 * se > 0.5 else "not reproduced" if p + 2 * se < 0.5 else "inconclusive"
+def usually(r: tuple[float, float, int]) -> str:
+    """``majority_verdict`` of a (rate, stderr, count) of ``rate``; "not run" when nothing was counted."""
+    return majority_verdict(r[0], r[1]) if r[2] else "not run"
 
 
 def stage_rates(result, n_coords: int) -> dict:
@@ -86,14 +84,18 @@ def subspace_claim(result, **common) -> Claim:
     statement = (r"The top learning subspace is stable across independent halves of the samples ($\sin\Theta_k$ "
                  "small for small $k$, growing with $k$ as the eigengaps shrink; Davis-Kahan)")
     if not st:
-        return Claim("subspace_stable", statement, "large eigengaps make the top subspace robust",
-                     "not measured", "not run", "", source=SOURCE_SUBSPACE, figure="fig3b_subspace_stability", **common)
+        return Claim(id="subspace_stable", statement=statement,
+                     paper_value="large eigengaps make the top subspace robust", ours="not measured",
+                     verdict="not run", dataset="", source=SOURCE_SUBSPACE, figure="fig3b_subspace_stability",
+                     **common)
     ok = [s.sin_theta[0] <= SUBSPACE_SIN_TOL and s.sin_theta[-1] > s.sin_theta[0] for s in st]
     p, se, n = rate(ok)
     rho = stats.spearmanr(np.concatenate([s.rel_gap for s in st]), np.concatenate([s.sin_theta for s in st]))[0]
-    return Claim("subspace_stable", statement, "large eigengaps make the top subspace robust",
-                 f"{p:.0%} of {n} spectra stable; Spearman(relative gap, sin Theta) = {rho:.2f}",
-                 majority_verdict(p, se), "all settings", source=SOURCE_SUBSPACE, figure="fig3b_subspace_stability",
+    return Claim(id="subspace_stable", statement=statement,
+                 paper_value="large eigengaps make the top subspace robust",
+                 ours=f"{p:.0%} of {n} spectra stable; Spearman(relative gap, sin Theta) = {rho:.2f}",
+                 verdict=majority_verdict(p, se), dataset="all settings", source=SOURCE_SUBSPACE,
+                 figure="fig3b_subspace_stability",
                  detail=f"sin Theta_1 <= {SUBSPACE_SIN_TOL} and larger at k = {st[0].ks[-1]}", **common)
 
 
@@ -105,40 +107,57 @@ def claims(result, cfg, acceptance, mech, gaussian_rate: float) -> list[Claim]:
     power = gaussian_rate < 0.25  # the iteration-wise rule rejects most Gaussian samples of the same n
 
     def iter_verdict(x):
-        return majority_verdict(1 - x[0], x[1]) if power else "inconclusive"
+        return usually((1 - x[0], x[1], x[2])) if power else "inconclusive"
 
     i1 = int(np.argmin(np.abs(np.asarray(mech.s) - 1.0)))
     gauss_free = acceptance.rates["free"][-1]
     return [
-        Claim("dim_grad_powerlaw", rf"Dimension-wise gradients are power-law ($d_{{ks}} < d_c$ on the top "
-              f"{cfg.top_k} $|g_i|$ of a minibatch gradient)", "usually pass",
-              f"trained {_pct(r['dim_trained'])}; init {_pct(r['dim_init'])}",
-              majority_verdict(*r["dim_trained"][:2]), data, source=SOURCE, figure="fig1_dimension_wise",
+        Claim(id="dim_grad_powerlaw",
+              statement=rf"Dimension-wise gradients are power-law ($d_{{ks}} < d_c$ on the top "
+              f"{cfg.top_k} $|g_i|$ of a minibatch gradient)",
+              paper_value="usually pass",
+              ours=f"trained {_pct(r['dim_trained'])}; init {_pct(r['dim_init'])}",
+              verdict=usually(r["dim_trained"]), dataset=data, source=SOURCE, figure="fig1_dimension_wise",
               detail=f"{cfg.n_draws} minibatch draws per checkpoint, trained checkpoints", **common),
-        Claim("iter_grad_not_powerlaw", "Iteration-wise gradients (one coordinate over minibatches at fixed "
-              r"$\theta$) usually do not pass", "usually fail",
-              f"trained {_pct(r['iter_trained'])} pass; init {_pct(r['iter_init'])}; Gaussian samples "
-              f"{gaussian_rate:.0%}", iter_verdict(r["iter_trained"]), data, source=SOURCE,
+        Claim(id="iter_grad_not_powerlaw",
+              statement="Iteration-wise gradients (one coordinate over minibatches at fixed "
+              r"$\theta$) usually do not pass",
+              paper_value="usually fail",
+              ours=f"trained {_pct(r['iter_trained'])} pass; init {_pct(r['iter_init'])}; Gaussian samples "
+              f"{gaussian_rate:.0%}", verdict=iter_verdict(r["iter_trained"]), dataset=data, source=SOURCE,
               figure="fig2_iteration_wise", detail="top 20 % of the minibatches; fail fraction vs 1/2", **common),
-        Claim("iter_noise_not_powerlaw", "Minibatch gradient noise (iteration-wise) usually does not pass",
-              "usually fail", f"trained {_pct(r['iter_noise_trained'])} pass; init {_pct(r['iter_noise_init'])}",
-              iter_verdict(r["iter_noise_trained"]), data, source=SOURCE, figure="fig2_iteration_wise", **common),
-        Claim("spectrum_powerlaw", r"The gradient covariance spectrum is a power law $\lambda_k \propto k^{-s}$ "
-              r"($d_{ks} < d_c$ on the resolved top $k \leq n/10$)", "passes; universal",
-              f"trained {_pct(r['spec_trained'])}; init {_pct(r['spec_init'])}; s = {sp['s_min']:.2f}–"
+        Claim(id="iter_noise_not_powerlaw",
+              statement="Minibatch gradient noise (iteration-wise) usually does not pass",
+              paper_value="usually fail",
+              ours=f"trained {_pct(r['iter_noise_trained'])} pass; init {_pct(r['iter_noise_init'])}",
+              verdict=iter_verdict(r["iter_noise_trained"]), dataset=data, source=SOURCE,
+              figure="fig2_iteration_wise", **common),
+        Claim(id="spectrum_powerlaw",
+              statement=r"The gradient covariance spectrum is a power law $\lambda_k \propto k^{-s}$ "
+              r"($d_{ks} < d_c$ on the resolved top $k \leq n/10$)",
+              paper_value="passes; universal",
+              ours=f"trained {_pct(r['spec_trained'])}; init {_pct(r['spec_init'])}; s = {sp['s_min']:.2f}–"
               f"{sp['s_max']:.2f} on k ≤ {sp['k_max']} (n = {sp['n']}; spread over k {sp['s_spread']:.2f})",
-              majority_verdict(*r["spec_trained"][:2]), data, source=SOURCE_SPEC, figure="fig3_covariance_spectrum",
+              verdict=usually(r["spec_trained"]), dataset=data, source=SOURCE_SPEC,
+              figure="fig3_covariance_spectrum",
               detail="per-sample gradients, centred, n x n Gram accumulated over parameter blocks", **common),
-        Claim("mechanism_scale_mixture", r"Gaussian coordinates with variances $\sigma_k^2 \propto k^{-s}$ pool into "
-              r"a dimension-wise power law with $\beta = 1 + 2/s$", f"{mech.beta_predicted[i1]:.2f} (s = "
-              f"{mech.s[i1]:g})", f"{mech.beta_fit[i1]:.2f} on {mech.n_coords:,} coordinates",
-              interval_verdict(mech.beta_fit[i1], max(mech.beta_sigma[i1], 1e-12), mech.beta_predicted[i1],
-                               partly_within=0.2), "synthetic", source="derived here", beyond=True,
-              figure="fig4_lenient_rule_and_mechanism", **common),
-        Claim("naive_rule_lenient", r"The $d_{ks} < d_c$ rule with a free $x_{\min}$ accepts Gaussian samples",
-              "used as a 5 % level test", f"{gauss_free:.0%} of Gaussian samples of n = {acceptance.sizes[-1]} "
-              f"accepted (top 20 %: {acceptance.rates['top20'][-1]:.0%})", majority_verdict(
+        Claim(id="mechanism_scale_mixture",
+              statement=r"Gaussian coordinates with variances $\sigma_k^2 \propto k^{-s}$ pool into "
+              r"a dimension-wise power law with $\beta = 1 + 2/s$",
+              paper_value=f"{mech.beta_predicted[i1]:.2f} (s = {mech.s[i1]:g})",
+              ours=f"{mech.beta_fit[i1]:.2f} on {mech.n_coords:,} coordinates",
+              verdict=interval_verdict(mech.beta_fit[i1], mech.beta_sigma[i1], mech.beta_predicted[i1],
+                                       partly_within=0.2),
+              dataset="synthetic", source="derived here", beyond=True, figure="fig4_lenient_rule_and_mechanism",
+              **common),
+        Claim(id="naive_rule_lenient",
+              statement=r"The $d_{ks} < d_c$ rule with a free $x_{\min}$ accepts Gaussian samples",
+              paper_value="used as a 5 % level test",
+              ours=f"{gauss_free:.0%} of Gaussian samples of n = {acceptance.sizes[-1]} "
+              f"accepted (top 20 %: {acceptance.rates['top20'][-1]:.0%})",
+              verdict=majority_verdict(
                   gauss_free, math.sqrt(max(gauss_free * (1 - gauss_free), 0.25 / cfg.n_rep) / cfg.n_rep)),
-              "synthetic", source="derived here", beyond=True, figure="fig4_lenient_rule_and_mechanism", **common),
+              dataset="synthetic", source="derived here", beyond=True, figure="fig4_lenient_rule_and_mechanism",
+              **common),
         subspace_claim(result, beyond=True, **common),
     ]

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...core.results import Claim, interval_verdict
+from ...core.results import Claim
+from ...core.verdicts import Z, all_of, interval_verdict, pm, threshold_verdict
 from .config import CHAPTER  # noqa: F401  (re-exported)
 from .figures import fitted_slopes, slope_errors
 from .sweeps import equivalent_alpha, exit_theory
-from .verdicts import Z, all_of, pm, threshold_verdict
 
 # Sources checked against the paper's text (sources pass, and a second search): only the abstract and the released
 # code could be read; the experiments' section and figure numbers could not, so rows say "qualitative" with what was
@@ -48,10 +48,12 @@ def claim_alpha_below_2(cfg, nets: dict) -> Claim:
     alpha-hat +- 2 stderr must lie below 1.8 (partly: below 1.95)."""
     a, se = trained_alphas(nets), trained_alphas(nets, "stderr_train")
     lo, hi = ((a - Z * se).max(), (a + Z * se).max()) if len(a) else (np.nan, np.nan)
-    return Claim("gn_alpha_below_2", r"The gradient noise is far from Gaussian: $\hat\alpha < 2$ in every setting",
-                 r"$\hat\alpha < 2$ in all settings",
-                 f"α̂ in [{a.min():.2f}, {a.max():.2f}] over {len(a)} trained nets; largest α̂ + 2 stderr {hi:.2f}",
-                 threshold_verdict(lo, hi, 1.8, 1.95), **_common(cfg), source=SRC_ABSTRACT,
+    return Claim(id="gn_alpha_below_2",
+                 statement=r"The gradient noise is far from Gaussian: $\hat\alpha < 2$ in every setting",
+                 paper_value=r"$\hat\alpha < 2$ in all settings",
+                 ours=f"α̂ in [{a.min():.2f}, {a.max():.2f}] over {len(a)} trained nets; "
+                 f"largest α̂ + 2 stderr {hi:.2f}",
+                 verdict=threshold_verdict(lo, hi, 1.8, 1.95), **_common(cfg), source=SRC_ABSTRACT,
                  figure="fig2_alpha_width_depth", detail="reproduced if every net's α̂ + 2 stderr < 1.8 (partly "
                  "< 1.95), inconclusive if an interval straddles a threshold; Mohammadi estimator pooled as in the "
                  "released code")
@@ -96,10 +98,12 @@ def claim_architecture(cfg, nets: dict) -> Claim:
     name = max(("width", "depth"), key=lambda k: fixed[k][0] if np.isfinite(fixed[k][0]) else -1.0)
     span, err = fixed[name]
     verdict = threshold_verdict(span - Z * err, span + Z * err, 0.1, 0.03, below=False)
-    return Claim("alpha_depends_on_architecture", r"$\hat\alpha$ depends on width and depth",
-                 r"$\hat\alpha$ varies with width and depth", f"span at K1 = {cfg.k1_fixed}: "
+    return Claim(id="alpha_depends_on_architecture", statement=r"$\hat\alpha$ depends on width and depth",
+                 paper_value=r"$\hat\alpha$ varies with width and depth",
+                 ours=f"span at K1 = {cfg.k1_fixed}: "
                  f"{pm(*fixed['width'])} (widths), {pm(*fixed['depth'])} (depths); at K1 ≈ √N: "
-                 f"{paper['width'][0]:.3f}, {paper['depth'][0]:.3f}", verdict, **_common(cfg), source=SRC_ARCH,
+                 f"{paper['width'][0]:.3f}, {paper['depth'][0]:.3f}",
+                 verdict=verdict, **_common(cfg), source=SRC_ARCH,
                  figure="fig2_alpha_width_depth", detail="at fixed K1, the larger span ± 2 standard errors (seed "
                  "spread of the mean curve): reproduced if the interval lies above 0.1, partly if above 0.03, "
                  "inconclusive if it straddles a threshold or there is one seed")
@@ -108,10 +112,11 @@ def claim_architecture(cfg, nets: dict) -> Claim:
 def claim_batch(cfg, nets: dict) -> Claim:
     """Claim: the batch size changes alpha-hat little (fixed epochs, fixed K1)."""
     span, err = sweep_spans(nets, "alpha_train_fixed")["batch"]
-    return Claim("batch_size_small_effect", r"The batch size changes $\hat\alpha$ little",
-                 "similar α̂ for all batch sizes", f"span over b = {', '.join(map(str, cfg.batch_sizes))} at "
+    return Claim(id="batch_size_small_effect", statement=r"The batch size changes $\hat\alpha$ little",
+                 paper_value="similar α̂ for all batch sizes",
+                 ours=f"span over b = {', '.join(map(str, cfg.batch_sizes))} at "
                  f"{cfg.batch_epochs:g} epochs, K1 = {cfg.k1_fixed}: {pm(span, err)}",
-                 threshold_verdict(span - Z * err, span + Z * err, 0.1, 0.25), **_common(cfg),
+                 verdict=threshold_verdict(span - Z * err, span + Z * err, 0.1, 0.25), **_common(cfg),
                  source=SRC_UNVERIFIED, figure="fig3_alpha_batch_size",
                  detail="span ± 2 standard errors (seed spread of the mean curve): reproduced if span + 2 stderr "
                  "<= 0.1 (partly <= 0.25); inconclusive if the interval straddles a threshold or there is one seed")
@@ -158,12 +163,13 @@ def claim_two_phases(cfg, nets: dict) -> Claim:
     ph, res = two_phase_stats(row["track"]), cadence_resolution(row)
     verdict = two_phase_verdict(ph, res, bool(row.get("diverged")))
     every = row.get("track_every") or cfg.track_every
-    return Claim("two_phases", r"During training $\hat\alpha$ first drops, then jumps, then settles",
-                 "two phases: a drop then a jump of α̂ as accuracy rises",
-                 f"drop {pm(ph['drop'], ph['err'], why='stderr undefined')} (to {ph['alpha_min']:.3f} at step {ph['step_min']}), then "
-                 f"jump {pm(ph['jump'], ph['err'], why='stderr undefined')}; final {ph['alpha_end']:.3f}; train accuracy "
-                 f"{res['acc_first']:.0%} → {res['acc_second']:.0%} within the first {every} iterations",
-                 verdict, **_common(cfg), source=f"{SRC_UNVERIFIED}; cadence from the released main.py",
+    return Claim(id="two_phases", statement=r"During training $\hat\alpha$ first drops, then jumps, then settles",
+                 paper_value="two phases: a drop then a jump of α̂ as accuracy rises",
+                 ours=f"drop {pm(ph['drop'], ph['err'], why='stderr undefined')} "
+                 f"(to {ph['alpha_min']:.3f} at step {ph['step_min']}), then "
+                 f"jump {pm(ph['jump'], ph['err'], why='stderr undefined')}; final {ph['alpha_end']:.3f}; "
+                 f"train accuracy {res['acc_first']:.0%} → {res['acc_second']:.0%} within the first {every} iterations",
+                 verdict=verdict, **_common(cfg), source=f"{SRC_UNVERIFIED}; cadence from the released main.py",
                  figure="fig4_alpha_during_training", detail=f"measured every {every} iterations "
                  f"({res['epochs_per_interval']:.2f} epochs at b = {row.get('batch_size')}; the released b = 100 "
                  "makes it 1/6 epoch) on train and test noise: changes faster than one interval are not resolved. "
@@ -192,11 +198,12 @@ def claim_estimator(cfg, syn: dict) -> Claim:
     """Claim: the Mohammadi estimator recovers alpha of SaS samples (n >= 1e5)."""
     err = estimator_bias(syn)
     lo, hi = estimator_bias_interval(syn)
-    return Claim("estimator_recovers_alpha", "The Mohammadi estimator recovers α of SαS samples",
-                 "consistent estimator (Mohammadi et al. 2015)",
-                 f"max |mean α̂ - α| = {err.max():.3f} for n >= 1e5 (with 2 stderr over repetitions: {hi:.3f})"
+    return Claim(id="estimator_recovers_alpha", statement="The Mohammadi estimator recovers α of SαS samples",
+                 paper_value="consistent estimator (Mohammadi et al. 2015)",
+                 ours=f"max |mean α̂ - α| = {err.max():.3f} for n >= 1e5 (with 2 stderr over repetitions: {hi:.3f})"
                  if err.size else "no n >= 1e5 in this profile",
-                 threshold_verdict(lo, hi, 0.05, 0.1) if err.size else "not run", "synthetic SαS", cfg.profile,
+                 verdict=threshold_verdict(lo, hi, 0.05, 0.1) if err.size else "not run",
+                 dataset="synthetic SαS", profile=cfg.profile,
                  source=SRC_ESTIMATOR, figure="fig5_estimator_validation",
                  detail="reproduced if every |bias| + 2 stderr <= 0.05 (partly <= 0.1); inconclusive if an "
                  "interval straddles a threshold")
@@ -223,10 +230,12 @@ def claim_pooling(cfg, sens: dict, calib: dict) -> Claim:
     verdict = interval_verdict(eq, err, pooled, alternatives=(2.0,))
     if verdict == "inconclusive" and not (eq - 2 * err <= pooled <= eq + 2 * err) and np.isfinite(eq):
         verdict = "not reproduced"  # consistent with alpha = 2 and excluding the pooled value
-    return Claim("heavy_tail_not_pooling_artefact", r"The small $\hat\alpha$ is the noise's tail index, not an "
-                 "artefact of pooling", "implicit: α̂ of the pooled vector is the noise's tail index",
-                 f"standardised + permuted values read as i.i.d. SαS with α ≈ {eq:.2f} ± {err:.2f}; pooled "
-                 f"α̂ {pooled:.2f} (both K1 = {cfg.k1_fixed})", verdict, **_common(cfg), source="qualitative",
+    return Claim(id="heavy_tail_not_pooling_artefact",
+                 statement=r"The small $\hat\alpha$ is the noise's tail index, not an artefact of pooling",
+                 paper_value="implicit: α̂ of the pooled vector is the noise's tail index",
+                 ours=f"standardised + permuted values read as i.i.d. SαS with α ≈ {eq:.2f} ± {err:.2f}; pooled "
+                 f"α̂ {pooled:.2f} (both K1 = {cfg.k1_fixed})",
+                 verdict=verdict, **_common(cfg), source="qualitative",
                  beyond=True, figure="fig6b_pooling_calibration",
                  detail="equivalent α from the calibration curve of i.i.d. SαS matrices of the measured shape; "
                  "reproduced if the interval holds the pooled α̂ and excludes 2")
@@ -283,12 +292,15 @@ def claim_levy(cfg, exits: dict) -> Claim:
     n_ok = sum(p == "reproduced" for p in parts)
     verdict = ("reproduced" if n_ok == 2 else "inconclusive" if {"inconclusive", "not run"} & set(parts) else
                "partly" if n_ok == 1 else "not reproduced") if ratios else "not run"
-    return Claim("levy_exit_polynomial", "Lévy-driven SDEs leave a basin in a time polynomial in 1/ε and in the "
-                 "width, Brownian ones exponentially", r"mean exit time $\approx \alpha a^\alpha / (2 c_\alpha "
+    return Claim(id="levy_exit_polynomial",
+                 statement="Lévy-driven SDEs leave a basin in a time polynomial in 1/ε and in the "
+                 "width, Brownian ones exponentially",
+                 paper_value=r"mean exit time $\approx \alpha a^\alpha / (2 c_\alpha "
                  r"\varepsilon^\alpha)$ as $\varepsilon \to 0$",
-                 "; ".join(f"α={a:g}: sim/theory {r:.2f} at ε={e:g}, slope {slopes.get(a, np.nan):.2f}"
+                 ours="; ".join(f"α={a:g}: sim/theory {r:.2f} at ε={e:g}, slope {slopes.get(a, np.nan):.2f}"
                            for a, (e, r) in ratios.items()) or "no uncensored settings",
-                 verdict, "simulated SDE", cfg.profile, source=SRC_METASTABLE, figure="fig7_exit_times",
+                 verdict=verdict, dataset="simulated SDE", profile=cfg.profile, source=SRC_METASTABLE,
+                 figure="fig7_exit_times",
                  detail="reproduced if sim/theory ± 2 stderr is within a factor 1.5 at the smallest uncensored ε "
                  "for every α < 2 and the Brownian log-log slope is steeper than every Lévy one (slope differences "
                  "± 2 stderr from the particles' spread); partly if one of the two holds; inconclusive if an "
