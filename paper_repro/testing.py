@@ -240,3 +240,76 @@ def reset_peak_rss() -> int:
 def peak_rss() -> int:
     """Peak resident bytes since the last :func:`reset_peak_rss` (VmHWM)."""
     return _status_kb("VmHWM")
+
+
+# ---- numerical tolerances of the tests ------------------------------------------------------------------------------
+
+def eps_of(dtype) -> float:
+    """Machine epsilon of a torch or numpy floating dtype (float32: 1.19e-7, float64: 2.22e-16)."""
+    import torch
+
+    return float(torch.finfo(dtype).eps if isinstance(dtype, torch.dtype) else np.finfo(dtype).eps)
+
+
+def float_tol(dtype, n_reduce: int = 1, *, growth: str = "sqrt", factor: float = 4.0,
+              scale: float = 1.0) -> tuple[float, float]:
+    """``(rtol, atol)`` for two results of one computation in ``dtype`` that may differ only by rounding.
+
+    The rule: ``rtol = factor * eps(dtype) * g(n_reduce)`` and ``atol = rtol * scale``, where
+
+    * ``eps`` is the machine epsilon of the precision the arithmetic ran in (not of the compared arrays: float32
+      results cast to float64 keep float32's error);
+    * ``n_reduce`` is the length of the longest reduction (sum, dot product, fan-in of a layer) between the inputs
+      and the compared value. ``growth="sqrt"``: ``g(n) = sqrt(n)``, the rounding errors of a length-n sum are
+      independent and add like a random walk, which is what two summation orders (BLAS kernels with another
+      blocking or SIMD width, another thread split, vmap against a loop) give. ``growth="linear"``: ``g(n) = n``,
+      the worst-case bound ``|fl(sum x) - sum x| <= (n - 1) eps sum |x|``, for long chains of dependent operations
+      (training steps, iterative solvers) where errors can add up coherently;
+    * ``factor`` (default 4) covers the constants of the bound: a few roundings per term (product, sum, casts) and
+      a few reductions chained (forward and backward through a network);
+    * ``scale`` is the magnitude of the terms behind the compared values, usually the largest ``|expected|``
+      (a norm-wise test): an element that cancels to near zero keeps the absolute error of terms of that size, so a
+      purely relative test of it checks the BLAS kernel, not the code.
+
+    A real bug (a wrong index, term or factor) gives errors of order one (float32, n = 10^4, sqrt: rtol = 4.8e-5).
+    """
+    if growth not in ("sqrt", "linear"):
+        raise ValueError(f"growth must be 'sqrt' or 'linear', not {growth!r}")
+    n = max(int(n_reduce), 1)
+    rtol = factor * eps_of(dtype) * (np.sqrt(n) if growth == "sqrt" else n)
+    return float(rtol), float(rtol * scale)
+
+
+def _as_float64(x) -> np.ndarray:
+    return np.asarray(x.detach().cpu().double().numpy() if hasattr(x, "detach") else x, dtype=np.float64)
+
+
+def _float_dtype(x):
+    """The floating dtype of a tensor, array or number (None when it is not floating)."""
+    d = x.dtype if hasattr(x, "dtype") else np.asarray(x).dtype
+    floating = d.is_floating_point if hasattr(d, "is_floating_point") else np.issubdtype(d, np.floating)
+    return d if floating else None
+
+
+def assert_close_dtype(actual, expected, *, dtype=None, n_reduce: int = 1, growth: str = "sqrt",
+                       factor: float = 4.0, scale: float | None = None, err_msg: str = "") -> None:
+    """Assert ``actual`` equals ``expected`` within :func:`float_tol` (torch tensors, numpy arrays or floats).
+
+    ``dtype``: the precision the computation ran in; default the less precise floating dtype of the two (float64
+    when neither is floating). ``scale``: default ``max |expected|`` (norm-wise test, see :func:`float_tol`); pass
+    ``0`` for a purely element-wise relative test. Both sides are compared in float64.
+    """
+    if dtype is None:
+        dtypes = [d for d in (_float_dtype(actual), _float_dtype(expected)) if d is not None]
+        dtype = max(dtypes, key=eps_of) if dtypes else np.float64
+    a, b = _as_float64(actual), _as_float64(expected)
+    scale = float(np.abs(b).max()) if scale is None and b.size else (scale or 0.0)
+    rtol, atol = float_tol(dtype, n_reduce, growth=growth, factor=factor, scale=scale)
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, err_msg=err_msg)
+
+
+def mc_tol(samples, z: float = 4.0) -> float:
+    """``z`` standard errors of the mean of ``samples``: ``z * std(samples) / sqrt(n)``, the tolerance of a Monte Carlo
+    mean against its expectation (z = 4: a correct estimator fails with probability 6e-5 for a fixed seed)."""
+    x = _as_float64(samples).ravel()
+    return float(z * x.std(ddof=1) / np.sqrt(x.size))

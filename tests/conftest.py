@@ -9,6 +9,29 @@ for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
+# ---- machine-dependent conditions as options, for rehearsals (issue 20) ----------------------------------------------
+# --reverse-order runs the collected tests backwards (a test that passes only after another is a bug);
+# --torch-threads N (or $PAPER_REPRO_TEST_TORCH_THREADS) is the torch thread count of every test (default 1).
+_TORCH_THREADS = 1
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("paper_repro", "paper_repro rehearsal conditions")
+    group.addoption("--reverse-order", action="store_true", help="run the collected tests in reverse order")
+    group.addoption("--torch-threads", type=int, default=int(os.environ.get("PAPER_REPRO_TEST_TORCH_THREADS", "1")),
+                    help="torch.set_num_threads in every test (default 1, or $PAPER_REPRO_TEST_TORCH_THREADS)")
+
+
+def pytest_configure(config):
+    global _TORCH_THREADS
+    _TORCH_THREADS = config.getoption("--torch-threads")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--reverse-order"):
+        items.reverse()
+# ---- end of the rehearsal options ----------------------------------------------------------------------------------
+
 
 @pytest.fixture(autouse=True)
 def _isolated_outputs(tmp_path, monkeypatch):
@@ -17,7 +40,7 @@ def _isolated_outputs(tmp_path, monkeypatch):
         monkeypatch.setenv("PAPER_REPRO_OUTPUT", str(tmp_path / "artifacts"))
     torch.manual_seed(0)
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+    torch.set_num_threads(_TORCH_THREADS)
     yield
     torch.set_num_threads(threads)
 
@@ -32,18 +55,167 @@ def smoke_output(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def smoke_site(smoke_output, tmp_path_factory):
-    """The book built strictly (-W -n --keep-going) from every chapter executed in the smoke profile."""
-    from paper_repro.core.results import REPO_ROOT
-    from paper_repro.pipeline import build, chapters, execute, staging
+def smoke_notebook(smoke_output):
+    """``smoke_notebook(name)``: chapter ``name`` executed in the smoke profile into ``smoke_output``, once per test
+    session whichever test asks first (test_chapters, test_outputs, the book build); a failed run fails every test
+    that asks for it, with the same error, without running it again."""
+    from paper_repro.pipeline import chapters, execute
 
+    done: dict = {}
+
+    def run(name: str):
+        if name not in done:
+            mp = pytest.MonkeyPatch()
+            mp.setenv("PAPER_REPRO_OUTPUT", str(smoke_output))
+            try:
+                done[name] = execute.run_chapter(chapters.find_chapter(name), "smoke", "auto", out=smoke_output,
+                                                 progress=False)
+            except Exception as exc:  # noqa: BLE001 - kept and raised again for every test that needs this chapter
+                done[name] = exc
+            finally:
+                mp.undo()
+        if isinstance(done[name], Exception):
+            raise done[name]
+        return done[name]
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def smoke_site(smoke_notebook, smoke_output, tmp_path_factory):
+    """The book built strictly (-W -n --keep-going) from every chapter executed in the smoke profile, once per
+    session (the browser, scorecard and strict-build tests share it)."""
+    from paper_repro.core.results import REPO_ROOT
+    from paper_repro.pipeline import build, chapters
+
+    for ch in chapters.chapters(REPO_ROOT):
+        smoke_notebook(ch.name)
     mp = pytest.MonkeyPatch()
     mp.setenv("PAPER_REPRO_OUTPUT", str(smoke_output))
     try:
-        for ch in chapters.chapters(REPO_ROOT):  # chapters not run yet in this session (e.g. -k selection)
-            if not (staging.notebooks_dir(smoke_output, "smoke") / f"{ch.name}.ipynb").exists():
-                execute.run_chapter(ch, "smoke", "auto", out=smoke_output, progress=False)
         return build.build_book(REPO_ROOT, out=smoke_output, strict=True, dest=tmp_path_factory.mktemp("site"),
                                  profile="smoke")
     finally:
         mp.undo()
+
+
+@pytest.fixture(scope="session")
+def paper_paths_run(tmp_path_factory):
+    """``paper_paths_run(name, device, role="reference")``: chapter ``name`` executed with ``profile=paper,
+    shrink=True`` on ``device`` on the tiny data root (``paper_repro.testing.tiny_data_root``, one per session),
+    once per session and (device, role): the device test's ``role="device"`` run is a second run even on the CPU.
+    Returns (executed notebook, output root). A failed run fails every test that asks for it."""
+    from paper_repro import testing
+    from paper_repro.pipeline import chapters, execute
+
+    done: dict = {}
+    data: list = []
+
+    def run(name: str, device: str, role: str = "reference"):
+        key = (name, device, role)
+        if key not in done:
+            if not data:
+                data.append(testing.tiny_data_root(tmp_path_factory.mktemp("paper_paths_data")))
+            out = tmp_path_factory.mktemp(f"paper_paths_{name}_{device}_{role}")
+            mp = pytest.MonkeyPatch()
+            for var, value in data[0].items():
+                mp.setenv(var, value)
+            try:
+                path = execute.run_chapter(chapters.find_chapter(name), "paper", device, {"shrink": True}, out=out,
+                                           progress=False)
+                done[key] = (path, out)
+            except Exception as exc:  # noqa: BLE001 - kept and raised again for every test that needs this run
+                done[key] = exc
+            finally:
+                mp.undo()
+        if isinstance(done[key], Exception):
+            raise done[key]
+        return done[key]
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory):
+    """The one-chapter demo book (tests/test_foundation_pipeline.py) run once with ``lr=0.5`` on the CPU and built
+    strictly with a repository URL set, once per session: ``.root`` (the book), ``.out`` (output root), ``.notebook``
+    (what run_chapter returned), ``.html``; shared by the pipeline, download and browser tests of the demo."""
+    from types import SimpleNamespace
+
+    from test_foundation_pipeline import write_demo_book
+
+    from paper_repro.pipeline import build, chapters, execute
+    from paper_repro.present import site
+
+    base = tmp_path_factory.mktemp("demo")
+    root, out = write_demo_book(base / "book"), base / "out"
+    (chapter,) = chapters.chapters(root)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("PAPER_REPRO_OUTPUT", str(out))
+    mp.setenv(site.REPOSITORY_ENV, "https://github.com/example-org/paper_repro")
+    try:
+        notebook = execute.run_chapter(chapter, "smoke", "cpu", {"lr": 0.5}, out=out, progress=False)
+        html = build.build_book(root, out=out, strict=True, dest=base / "site")
+    finally:
+        mp.undo()
+    return SimpleNamespace(root=root, out=out, notebook=notebook, html=html)
+
+
+# ---- pytest-xdist (-n 2 --dist loadgroup): the tests sharing a session run stay on one worker ---------------------
+SHARED_RUNS = {"smoke_notebook": "smoke", "smoke_site": "smoke", "smoke_output": "smoke", "demo_site": "demo",
+               "paper_paths_run": "paper_paths"}  # session fixture -> xdist group (one run per group, not per worker)
+
+
+def pytest_itemcollected(item):
+    group = next((g for f, g in SHARED_RUNS.items() if f in getattr(item, "fixturenames", ())), None)
+    if group:
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
+# ---- what the optional parts did: printed at the end of every run (issue 20 §4) -----------------------------------
+OPTIONAL_PARTS = {  # marker -> the part of the suite it marks, in the order printed
+    "chapters": "chapters (every chapter in the smoke profile)",
+    "book": "book (strict build of the smoke book)",
+    "browser": "browser (the built book in headless Chromium)",
+    "slurm": "slurm (sweeps on a real one-node Slurm cluster)",
+    "paper_paths": "paper_paths (each paper preset at tiny size)",
+    "gpu": "gpu (paper_paths on a CUDA device vs the CPU run)",
+}
+_PART_OUTCOMES: dict = {}  # nodeid -> (markers, outcome, skip reason)
+
+
+def pytest_runtest_logreport(report):
+    marks = {m for m in OPTIONAL_PARTS if m in report.keywords}
+    if not marks or (report.when != "call" and report.passed):
+        return
+    seen = _PART_OUTCOMES.get(report.nodeid)
+    if seen and seen[1] in ("failed", "error"):  # a teardown after a failure does not overwrite it
+        return
+    outcome = report.outcome if report.when == "call" else "skipped" if report.skipped else "error"
+    reason = ""
+    if report.skipped and isinstance(report.longrepr, tuple):
+        reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+    _PART_OUTCOMES[report.nodeid] = (marks, outcome, reason)
+
+
+def optional_parts_lines(outcomes: dict) -> list[str]:
+    """One line per optional part: how many of its tests passed / failed / were skipped, and why they skipped."""
+    from collections import Counter
+
+    lines = []
+    for mark, what in OPTIONAL_PARTS.items():
+        rows = [(o, r) for marks, o, r in outcomes.values() if mark in marks]
+        if not rows:
+            lines.append(f"{what}: not run (none selected)")
+            continue
+        counts = Counter(o for o, _ in rows)
+        text = ", ".join(f"{counts[o]} {o}" for o in ("passed", "failed", "error", "skipped") if counts[o])
+        reasons = sorted({r for o, r in rows if o == "skipped"})
+        lines.append(f"{what}: {text}" + (f" — skipped because: {'; '.join(reasons)}" if reasons else ""))
+    return lines
+
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.section("optional parts: what ran, what was skipped and why")
+    for line in optional_parts_lines(_PART_OUTCOMES):
+        terminalreporter.write_line(line)

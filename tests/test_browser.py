@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from paper_repro.core.results import REPO_ROOT
-from paper_repro.pipeline import build, chapters, execute
+from paper_repro.pipeline import chapters
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [pytest.mark.browser,
@@ -294,14 +294,8 @@ def repo_name() -> str:
     return (site.github_slug(site.repository_url()) or "paper_repro/paper_repro").split("/")[-1]
 
 
-def test_demo_book_in_browser(browser, tmp_path):
-    from test_foundation_pipeline import write_demo_book
-
-    root = write_demo_book(tmp_path / "demo")
-    (chapter,) = chapters.chapters(root)
-    execute.run_chapter(chapter, "smoke", "cpu", out=tmp_path / "out", progress=False)
-    html = build.build_book(root, out=tmp_path / "out", strict=True, dest=tmp_path / "site")
-    check_site(browser, html, ["demo"])
+def test_demo_book_in_browser(browser, demo_site):
+    check_site(browser, demo_site.html, ["demo"])  # the demo book, run and built once (conftest.py)
 
 
 def test_smoke_book_in_browser(browser, smoke_site):

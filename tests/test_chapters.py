@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from paper_repro.core.results import REPO_ROOT
-from paper_repro.pipeline import chapters, execute, staging
+from paper_repro.pipeline import chapters, staging
 
 CHAPTERS = chapters.chapters(REPO_ROOT)
 
@@ -64,9 +64,8 @@ def test_chapter_cells_are_short(chapter):
 
 @pytest.mark.chapters
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.name for c in CHAPTERS])
-def test_chapter_runs_in_smoke_profile(chapter, smoke_output, monkeypatch):
-    monkeypatch.setenv("PAPER_REPRO_OUTPUT", str(smoke_output))
-    path = execute.run_chapter(chapter, "smoke", "auto", out=smoke_output, progress=False)
+def test_chapter_runs_in_smoke_profile(chapter, smoke_notebook, smoke_output):
+    path = smoke_notebook(chapter.name)  # executed once per session (conftest.py), shared with test_outputs
     nb = nbformat.read(path, as_version=4)
     assert nb.metadata["paper_repro"]["profile"] == "smoke"
     assert 0 < nb.metadata["paper_repro"]["widget_state_bytes"] <= 5e6, "explore widget missing or too heavy"

@@ -30,11 +30,13 @@ def test_results_are_valid_json_and_npz(tmp_path):
     assert json.loads(path.read_text()) == {"a": 1.5, "b": None, "c": [0, 1, 2]}
     npz = results.save_npz("demo", "arr", x=torch.ones(2, 2))
     assert np.load(npz, allow_pickle=False)["x"].shape == (2, 2)
-    claim = results.Claim("k", "noise is heavy-tailed", "alpha < 2", "alpha = 1.3", "reproduced", "mnist", "quick")
+    claim = results.Claim(id="k", statement="noise is heavy-tailed", paper_value="alpha < 2", ours="alpha = 1.3",
+                          verdict="reproduced", dataset="mnist", profile="quick")
     results.save_claims("demo", [claim])
     assert results.load_claims()["demo"][0]["ours"] == "alpha = 1.3"
     with pytest.raises(ValueError, match="verdict"):
-        results.Claim("k", "s", "p", "o", "maybe", "mnist", "quick")
+        results.Claim(id="k", statement="s", paper_value="p", ours="o", verdict="maybe", dataset="mnist",
+                      profile="quick")
 
 
 def test_explorer_links_every_stack_to_its_slider():

@@ -93,10 +93,9 @@ def test_parameters_are_listed_with_meaning(demo_root):
     assert old_style == [chapters.Parameter("steps", None, "steps (None = preset)", "")]
 
 
-def test_run_and_strict_build(demo_root, tmp_path):
-    out = tmp_path / "out"
-    (chapter,) = chapters.chapters(demo_root)
-    nb_path = execute.run_chapter(chapter, "smoke", "cpu", {"lr": 0.5}, out=out, progress=False)
+def test_run_and_strict_build(demo_site):
+    # conftest.py ran the demo chapter with lr=0.5 on the CPU, then built it strictly (once per session)
+    demo_root, out, nb_path, html = demo_site.root, demo_site.out, demo_site.notebook, demo_site.html
     nb = nbformat.read(nb_path, as_version=4)
     meta = nb.metadata["paper_repro"]
     assert meta["profile"] == "smoke" and meta["device"] == "cpu" and meta["seconds"] > 0
@@ -105,7 +104,6 @@ def test_run_and_strict_build(demo_root, tmp_path):
     figures = staging.results_root(out, "smoke") / "demo" / "figures"
     assert (figures / "line.png").exists() and (figures / "line.pdf").exists()
     assert not (demo_root / "book" / "demo.ipynb").exists()  # executed notebooks stay out of book/
-    html = build.build_book(demo_root, out=out, strict=True, dest=tmp_path / "site")
     page = (html / "book" / "demo.html").read_text()
     assert "lr = 0.5 on cpu" in page and "<img" in page
     assert "Twice the rate is <span class=\"pasted-text\">1.000</span>; verdict <span class=\"pasted-text\">partly" in page
@@ -164,11 +162,8 @@ def test_config_helpers():
         config.check_positive("batch_size", 2.5, integer=True)
 
 
-def test_downloads_and_launch_buttons(demo_root, tmp_path, monkeypatch):
-    monkeypatch.setenv("PAPER_REPRO_REPOSITORY", "https://github.com/example-org/paper_repro")
-    (chapter,) = chapters.chapters(demo_root)
-    execute.run_chapter(chapter, "smoke", "cpu", out=tmp_path / "out", progress=False)
-    html = build.build_book(demo_root, out=tmp_path / "out", strict=True, dest=tmp_path / "site")
+def test_downloads_and_launch_buttons(demo_site):
+    html = demo_site.html  # built with PAPER_REPRO_REPOSITORY=https://github.com/example-org/paper_repro
     page = (html / "book" / "demo.html").read_text()
     assert "mybinder.org" in page and "colab.research.google.com" in page
     assert "demo.ipynb" in page and "demo.py" in page  # download links to the executed notebook and the source

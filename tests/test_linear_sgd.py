@@ -4,15 +4,18 @@ import pytest
 from scipy import integrate
 
 from paper_repro.experiments.escape_rate import linear_sgd as ls
+from paper_repro.testing import assert_close_dtype, mc_tol
 
 
 def test_problem_is_least_squares_and_loss_is_exact():
     p = ls.make_problem(5000, 3, "gaussian", seed=1)
-    grad_at_star = p.x.T @ (p.x @ p.theta_star - p.y) / len(p.y)
-    assert np.abs(grad_at_star).max() < 1e-12
+    residual = p.x @ p.theta_star - p.y
+    grad_at_star = p.x.T @ residual / len(p.y)
+    # float64 means over the 5000 samples (sqrt rule), relative to the size of their terms |x r|
+    assert_close_dtype(grad_at_star, np.zeros(3), n_reduce=len(p.y), scale=np.abs(p.x * residual[:, None]).mean())
     theta = np.random.default_rng(0).standard_normal((7, 3))
     direct = 0.5 * ((theta @ p.x.T - p.y) ** 2).mean(1)
-    np.testing.assert_allclose(p.loss(theta), direct, atol=1e-10)
+    assert_close_dtype(p.loss(theta), direct, n_reduce=len(p.y))
 
 
 @pytest.mark.parametrize("inputs,fourth", [("gaussian", 3.0), ("rademacher", 1.0), ("sparse", 2.0)])
@@ -21,7 +24,8 @@ def test_exact_noise_matches_fourth_moment_formula(inputs, fourth):
     p = ls.make_problem(200_000, 1, inputs, seed=2)
     for th in (0.5, 1.5):
         var = float(p.noise_variance(np.array([th]), batch_size=2)[0, 0]) * 2
-        assert var == pytest.approx(1 + (fourth - 1) * th ** 2, rel=0.05)
+        g = (p.x[:, 0] * th - p.y) * p.x[:, 0]  # the per-sample gradients: var is their variance over 200,000
+        assert abs(var - (1 + (fourth - 1) * th ** 2)) < mc_tol((g - g.mean()) ** 2)
     dec = float(p.decoupled_variance(np.array([1.0]))[0, 0])
     assert dec == pytest.approx(2 * float(p.loss(np.array([1.0]))) * float(p.hessian[0, 0]))
 
@@ -34,7 +38,7 @@ def test_sgd_step_equals_naive_loop():
     idx = np.random.default_rng(5).integers(len(p.y), size=(step.block, 6, 4))[0]
     for m in range(6):
         g = sum((p.x[i] @ theta[m] - p.y[i]) * p.x[i] for i in idx[m]) / 4
-        np.testing.assert_allclose(new[m], theta[m] - 0.1 * g, atol=1e-12)
+        assert_close_dtype(new[m], theta[m] - 0.1 * g, n_reduce=4 * 2)  # float64 sums over the batch of 4, d = 2
 
 
 @pytest.mark.parametrize("d,phi", [(1, 3.0), (1, 11.0), (4, 6.0)])
@@ -42,11 +46,11 @@ def test_fit_phi_recovers_known_exponent(d, phi):
     # p(x) ~ (1+x)^-phi x^(d/2-1) with x = L/L* - 1 is a beta-prime law: x = b / (1 - b), b ~ Beta(d/2, phi - d/2)
     b = np.random.default_rng(0).beta(d / 2, phi - d / 2, size=(400, 500))
     losses = 0.7 * (1 + b / (1 - b))
-    assert ls.fit_phi(losses, 0.7, d) == pytest.approx(phi, rel=0.02)
     se = ls.fit_phi_se(losses, 0.7, d, boot=40)
+    assert abs(ls.fit_phi(losses, 0.7, d) - phi) < 4 * se  # bootstrap standard error of the 200,000 samples
     assert 0 < se < 0.05 * phi
-    total = integrate.quad(lambda L: ls.loss_density(L, 0.7, d, phi), 0.7, np.inf)[0]
-    assert total == pytest.approx(1.0, rel=1e-4)
+    total, err = integrate.quad(lambda L: ls.loss_density(L, 0.7, d, phi), 0.7, np.inf)
+    assert abs(total - 1.0) < 4 * err  # within quad's own error estimate (an x^(d/2-1) singularity, infinite range)
 
 
 @pytest.mark.parametrize("lr,b", [(0.5, 1), (0.25, 4)])
@@ -54,8 +58,8 @@ def test_chain_second_moment_matches_simulation(lr, b):
     # the discrete chain's exact stationary E u^2 (derived here) against a long simulation
     p = ls.make_problem(20_000, 1, "gaussian", seed=4)
     s = ls.stationary_samples(p, lr, b, chains=4000, burn_in=300, samples=20, every=10, dynamics="sgd", seed=0)
-    measured = 2 * (s.losses - p.loss_star).mean() / p.h
-    assert measured == pytest.approx(ls.chain_second_moment(p, lr, b), rel=0.08)
+    per_chain = 2 * (s.losses - p.loss_star).mean(0) / p.h  # the 4000 chains are independent, their samples not
+    assert abs(per_chain.mean() - ls.chain_second_moment(p, lr, b)) < mc_tol(per_chain)
     assert ls.phi_chain(p, lr, b) < ls.phi_theory(lr, b, p.h)
 
 
@@ -71,7 +75,8 @@ def test_decoupled_sde_stationary_law_is_below_continuous_phi():
     p = ls.make_problem(20_000, 1, "gaussian", seed=4)
     s = ls.stationary_samples(p, lr=0.1, batch_size=1, chains=3000, burn_in=300, samples=20, every=20,
                               dynamics="decoupled", seed=0)
-    assert ls.fit_phi(s.losses, p.loss_star, 1) == pytest.approx(ls.phi_theory(0.1, 1, p.h) - 0.5, rel=0.05)
+    se = ls.fit_phi_se(s.losses, p.loss_star, 1, boot=40)  # bootstrap over the 3000 chains
+    assert abs(ls.fit_phi(s.losses, p.loss_star, 1) - (ls.phi_theory(0.1, 1, p.h) - 0.5)) < 4 * se
     assert s.diverged == 0.0
 
 
@@ -89,7 +94,8 @@ def test_censored_mean_recovers_exponential_mean():
     t = np.random.default_rng(0).exponential(10.0, size=(1, 20_000))
     e = ls.EscapeTimes(np.array([2.0]), np.where(t > 8.0, np.inf, t), 8.0, "sgd", 1)
     assert 0.3 < 1 - e.escaped[0] < 0.6
-    assert e.mean[0] == pytest.approx(10.0, rel=0.03)
+    se = e.mean[0] / np.sqrt(np.isfinite(e.times).sum())  # the censored exponential MLE: mean / sqrt(#escaped)
+    assert abs(e.mean[0] - 10.0) < 4 * se
 
 
 def test_langevin_escape_follows_arrhenius_scale():

@@ -2,8 +2,8 @@
 reprs, config or dict dumps, no text wider than the column, no to-do lines or warnings, no stale live-panel
 figure, figures no wider than the page can show legibly.
 
-The checks run on the smoke notebooks of ``tests/conftest.py``'s ``smoke_output`` (a chapter not executed yet in this
-session is executed here); ``audit_notebook`` is also usable on any executed notebook (e.g. a quick build).
+The checks run on the smoke notebooks of ``tests/conftest.py``'s ``smoke_notebook`` (each chapter executed once per
+session, whichever test asks first); ``audit_notebook`` is also usable on any executed notebook (e.g. a quick build).
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from paper_repro.core.results import REPO_ROOT
-from paper_repro.pipeline import chapters, execute, staging
+from paper_repro.pipeline import chapters
 
 CHAPTERS = [c.name for c in chapters.chapters(REPO_ROOT)]
 MAX_LINE = 100  # characters: wider text is clipped by the book's column
@@ -102,22 +102,10 @@ def audit_notebook(path: Path) -> list[str]:
     return problems
 
 
-def _executed(name: str, smoke_output: Path) -> Path:
-    path = staging.notebooks_dir(smoke_output, "smoke") / f"{name}.ipynb"
-    if not path.exists():
-        mp = pytest.MonkeyPatch()
-        mp.setenv("PAPER_REPRO_OUTPUT", str(smoke_output))
-        try:
-            execute.run_chapter(chapters.find_chapter(name), "smoke", "auto", out=smoke_output, progress=False)
-        finally:
-            mp.undo()
-    return path
-
-
 @pytest.mark.chapters
 @pytest.mark.parametrize("name", CHAPTERS)
-def test_chapter_outputs_are_clean(name, smoke_output):
-    problems = audit_notebook(_executed(name, smoke_output))
+def test_chapter_outputs_are_clean(name, smoke_notebook):
+    problems = audit_notebook(smoke_notebook(name))
     assert not problems, f"{name}: {len(problems)} output problem(s):\n" + "\n".join(problems)
 
 

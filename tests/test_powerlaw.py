@@ -4,6 +4,7 @@ import pytest
 
 from paper_repro.core.config import ConfigError
 from paper_repro.core.estimators.powerlaw import bootstrap_pvalue, critical_value, fit_power_law, likelihood_ratio
+from paper_repro.testing import assert_close_dtype
 
 powerlaw = pytest.importorskip("powerlaw")
 
@@ -39,7 +40,7 @@ def test_free_xmin_finds_the_tail_of_a_mixture():
     rng = np.random.default_rng(2)
     x = np.concatenate([rng.random(3000), pareto(3000, 2.5, xmin=1.0, seed=3)])
     r = fit_power_law(x)
-    assert abs(r.beta - 2.5) < 0.15 and 0.8 < r.xmin < 1.5
+    assert abs(r.beta - 2.5) < 4 * r.sigma and 0.8 < r.xmin < 1.5  # sigma = (beta - 1) / sqrt(n_tail) = 0.027
 
 
 def test_matches_naive_scan_with_ties():
@@ -58,12 +59,14 @@ def test_matches_powerlaw_1_5(kind):
          "lognormal": rng.lognormal(0, 1, 2000)}[kind]
     ref = powerlaw.Fit(x, verbose=False)  # 1.5 does not clamp beta (2.x clamps it to [0, 3] by default)
     r = fit_power_law(x)
-    assert r.xmin == pytest.approx(ref.xmin, rel=1e-12)
-    assert r.beta == pytest.approx(ref.alpha, rel=1e-9)
-    assert r.ks_distance == pytest.approx(ref.D, rel=1e-9)
+    # float64 sums over the 2000 samples (sqrt rule); the KS distance is a difference of CDF values of order one
+    assert_close_dtype(r.xmin, ref.xmin, n_reduce=len(x))
+    assert_close_dtype(r.beta, ref.alpha, n_reduce=len(x))
+    assert_close_dtype(r.ks_distance, ref.D, n_reduce=len(x), scale=1.0)
     for alt in ("exponential", "lognormal"):
         R, p = ref.distribution_compare("power_law", alt, normalized_ratio=True)
         lr = likelihood_ratio(x, alt, fit=r)
+        # not rounding: both fit the alternative by numerical optimisation (measured: within 4e-4)
         assert lr.normalized_R == pytest.approx(R, rel=1e-3, abs=1e-3)
 
 
@@ -72,15 +75,15 @@ def test_approximate_scan_close_to_exact_on_large_sample():
     x = np.abs(rng.standard_normal(30_000)) * (1 - rng.random(30_000)) ** (-1 / 2.0)
     exact = fit_power_law(x, max_candidates=30_000, ks_points=30_000)
     approx = fit_power_law(x, max_candidates=500, ks_points=2000)
-    assert approx.beta == pytest.approx(exact.beta, abs=0.05)
-    assert approx.ks_distance <= exact.ks_distance + 2e-3
+    assert abs(approx.beta - exact.beta) < exact.sigma  # the approximation costs less than one standard error (0.047)
+    assert approx.ks_distance <= exact.ks_distance + 2e-3  # KS on 2000 points: resolution ~1 / 2000 (measured 6e-4)
 
 
 def test_top_k_rule_and_critical_value():
     x = pareto(5000, 2.0, seed=9)
     r = fit_power_law(x, n_tail=1000)
     assert r.n_tail == 1000 and r.xmin == pytest.approx(np.sort(x)[-1000])
-    assert critical_value(1000) == pytest.approx(1.36 / np.sqrt(1000), abs=1e-4)
+    assert critical_value(1000) == pytest.approx(1.36 / np.sqrt(1000), abs=1e-4)  # 1.358 rounded to 1.36: 6e-5
 
 
 def test_naive_rule_is_lenient_but_bootstrap_and_lr_are_not():

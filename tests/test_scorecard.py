@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from paper_repro.core.results import Claim, interval_verdict, load_claims, save_claims
+from paper_repro.core.results import Claim, load_claims, save_claims
+from paper_repro.core.verdicts import interval_verdict
 from paper_repro.present import site
 
 

@@ -18,6 +18,7 @@ from paper_repro.experiments.sgd_regimes.ensemble import distinct_batches, outpu
 from paper_repro.experiments.sgd_regimes.mnas import largest_activation, mnas
 from paper_repro.experiments.sgd_regimes.nets import mlp
 from paper_repro.experiments.sgd_regimes.run import EnsembleJob, run_job
+from paper_repro.testing import assert_close_dtype, float_tol, mc_tol
 
 
 @pytest.mark.parametrize("bad, match", [
@@ -73,8 +74,8 @@ def test_earlier_units_are_the_released_dynamics_with_converted_alpha_and_T():
     old = _old_step_rule(w0, x, y, a, T_old, idx, L)
     new = train_ensemble([net], x, y, x, y, alpha=alpha, lr=T * h * B, seeds=[5], batch_size=B, max_steps=200,
                          check_every=200, stop_when_fitted=False)
-    for p, q in zip(old, new.params.values()):
-        torch.testing.assert_close(p, q[0], rtol=1e-9, atol=1e-12)
+    for p, q in zip(old, new.params.values()):  # float64, 200 steps of sums over the width h (linear rule: 200 h)
+        assert_close_dtype(p, q[0], n_reduce=200 * h, growth="linear")
     assert max(float((p - q).norm() / q.norm()) for p, q in zip(old, w0)) > 1e-4  # the weights did move
 
 
@@ -84,7 +85,7 @@ def test_fit_power_recovers_exponents():
     P = np.tile([256.0, 512.0, 1024.0], 8)
     y = 3 * T ** 0.7 * P ** 0.4 * np.exp(0.02 * rng.standard_normal(len(T)))
     fit = an.fit_power(T, P, y, n_boot=100)
-    assert fit.e_T == pytest.approx(0.7, abs=0.03) and fit.e_P == pytest.approx(0.4, abs=0.03)
+    assert abs(fit.e_T - 0.7) < 4 * fit.err_T and abs(fit.e_P - 0.4) < 4 * fit.err_P  # bootstrap standard errors
     assert 0 < fit.err_T < 0.05
     assert np.isnan(an.fit_power([1.0, 1.0], [1.0, 2.0], [1.0, 2.0]).e_T)  # too few points: NaN, no crash
 
@@ -103,8 +104,9 @@ def _lazy_table(delta=0.8, gamma=0.4, seeds=3, noise=0.0):
 def test_crossover_at_a_level_recovers_a_equal_gamma_over_delta():
     tab = _lazy_table()
     cross = an.crossover(tab, 0.03, n_boot=10)
-    assert cross.a == pytest.approx(0.4 / 0.8, abs=1e-6)
-    np.testing.assert_allclose(cross.T_c, (0.03 / (0.1 * cross.P ** 0.4)) ** (1 / 0.8), rtol=1e-6)
+    # noise-free power laws: exact up to float64 rounding of the fits over the table's runs (sqrt rule)
+    assert_close_dtype(cross.a, 0.4 / 0.8, n_reduce=len(tab["T"]))
+    assert_close_dtype(cross.T_c, (0.03 / (0.1 * cross.P ** 0.4)) ** (1 / 0.8), n_reduce=len(tab["T"]), scale=0)
     assert np.all(cross.T_c_err < 1e-9)  # identical seeds: no scatter
     assert np.all(np.isfinite(cross.onset)) and np.all(cross.onset >= cross.T_c / 2)
     noisy = an.crossover(_lazy_table(noise=0.3), 0.03, n_boot=50)
@@ -114,7 +116,7 @@ def test_crossover_at_a_level_recovers_a_equal_gamma_over_delta():
 def test_noise_effect_needs_two_standard_errors():
     tab = _lazy_table()
     e = an.noise_effect(tab, 2.0 ** 15, 2048.0, 10_000)
-    assert e.effect == pytest.approx(-0.05, abs=0.005) and e.significant and e.verdict == "helps"
+    assert abs(e.effect + 0.05) < 4 * e.err and e.significant and e.verdict == "helps"  # err: its standard error
     flat = dict(tab, test_error=0.15 + 0.01 * np.random.default_rng(0).standard_normal(len(tab["T"])))
     assert an.noise_effect(flat, 2.0 ** 15, 2048.0, 10_000).verdict == "no significant effect"
     hurt = dict(tab, test_error=0.1 + 0.05 * (tab["weight_change"] > 0.03))
@@ -127,6 +129,7 @@ def test_optimal_temperature_slope_and_edges():
     err = 0.1 + 0.01 * (np.log(T) + 10 - (2 / 3) * np.log(A)) ** 2
     tab = {"alpha": A.ravel(), "T": T.ravel(), "test_error": err.ravel(), "status": np.array(["fitted"] * A.size)}
     opt = an.optimal_temperature(tab, alpha_max=1.0)
+    # not random: T_opt is read on a half-octave grid over 6 octaves of alpha, a slope resolution of ~0.1
     assert opt.k == pytest.approx(2 / 3, abs=0.1) and not opt.at_edge.any()
     edge = {k: v[tab["T"] >= 2.0 ** -8] for k, v in tab.items()}  # every optimum below the grid
     assert an.optimal_temperature(edge).at_edge.all()
@@ -143,6 +146,7 @@ def test_optimal_temperature_bounded_by_the_stability_edge():
            "status": np.where(T >= t_div, "diverged", "fitted").ravel()}
     opt = an.optimal_temperature(tab, alpha_max=1.0)
     assert opt.at_stability.all() and not opt.at_edge.any() and opt.n_fit == 5
+    # not random: T_opt is the last stable T of a one-octave grid over 12 octaves of alpha (resolution ~0.1)
     assert opt.k == pytest.approx(2 / 3, abs=0.1) and opt.k_div == pytest.approx(2 / 3, abs=0.1)
     assert 0 < opt.err_k < 0.2  # the grid box keeps the error finite even with zero residuals
 
@@ -159,7 +163,8 @@ def test_stability_bounded_k_interval_covers_the_true_exponent(t_step):
             tab = {"alpha": A.ravel(), "T": T.ravel(), "test_error": (0.2 - 0.005 * np.log(T)).ravel(),
                    "status": np.where(T >= t_div, "diverged", "fitted").ravel()}
             opt = an.optimal_temperature(tab, alpha_max=1.0)
-            assert abs(opt.k - k_true) <= 2 * opt.err_k + 1e-9, (k_true, offset, opt.k, opt.err_k)
+            slack = float_tol(np.float64, A.size)[1]  # the interval can end exactly at k_true: float64 rounding
+            assert abs(opt.k - k_true) <= 2 * opt.err_k + slack, (k_true, offset, opt.k, opt.err_k)
 
 
 def test_claims_have_sources_and_interval_verdicts():
@@ -188,7 +193,8 @@ def test_mnas_matches_released_shapes_and_bounded_chunked_outputs():
     assert net(x).shape == (7, 1) and torch.isfinite(net(x)).all()
     params, base = stack([mnas(3, 2, seed=s) for s in range(3)])
     full = outputs(params, base, x, chunk=7, member_chunk=3)
-    torch.testing.assert_close(outputs(params, base, x, chunk=2, member_chunk=1), full)
+    # float32 convolutions in other batch shapes: the longest reduction is over the 3 x 32 x 32 input (sqrt rule)
+    assert_close_dtype(outputs(params, base, x, chunk=2, member_chunk=1), full, n_reduce=x[0].numel())
     assert largest_activation((3, 32, 32), 64) >= 6 * 64 * 16 * 16
     peak = [p for p in sr.plan(sr.PRESETS["paper"]) if "MNAS" in p.name]
     assert peak and all(p.peak_bytes < 40e9 for p in peak)  # fits one large GPU
@@ -216,7 +222,8 @@ def mnist_available():
 
 def test_released_mnist_normalisation(mnist_available):
     x, y, xt, yt = sr.load_binary("mnist", 512, 64, dtype="float64")
-    assert x.shape == (512, 784) and abs(float((x ** 2).mean()) - 1) < 0.1  # unit variance per pixel
+    # unit variance per pixel over the 60,000 training images: these 512 are within four standard errors of it
+    assert x.shape == (512, 784) and abs(float((x ** 2).mean()) - 1) < mc_tol((x ** 2).mean(1))
     assert set(y.unique().tolist()) == {-1.0, 1.0} and len(yt) == 64
 
 

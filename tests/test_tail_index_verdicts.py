@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 import paper_repro.experiments.tail_index as ti
+from paper_repro.core.verdicts import all_of, pm, threshold_verdict
 from paper_repro.experiments.tail_index import NetTable
 from paper_repro.experiments.tail_index import claims as tc
-from paper_repro.experiments.tail_index.verdicts import all_of, pm, threshold_verdict
 
 CFG = ti.PRESETS["smoke"]
 
