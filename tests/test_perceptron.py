@@ -3,14 +3,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from paper_repro.experiments.sgd_regimes.perceptron import (
-    estimate_cost,
-    generalization_error,
-    sample_data,
-    train,
-    train_event_driven,
-    train_steps,
-)
+from paper_repro.experiments.sgd_regimes.perceptron import (estimate_cost, generalization_error, sample_data, train,
+                                                            train_event_driven, train_steps)
 from paper_repro.testing import assert_close_dtype, mc_tol
 
 

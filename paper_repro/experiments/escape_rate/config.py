@@ -3,15 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from ...core.config import (
-    PROFILES,
-    ConfigError,
-    check_choice,
-    check_positive,
-    check_positive_all,
-    check_range,
-    from_profile,
-)
+from ...core.config import (PROFILES, ConfigError, check_choice, check_positive, check_positive_all, check_range,
+                            from_profile)
 
 CHAPTER = "escape_rate"
 ARCH_NAMES = {"fc": "mlp", "cnn": "vgg_small"}  # noise_runs arch -> paper_paths architecture name

@@ -3,16 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from ...core.config import (
-    DEVICES,
-    PROFILES,
-    ConfigError,
-    check_choice,
-    check_positive,
-    check_positive_all,
-    check_range,
-    from_profile,
-)
+from ...core.config import (DEVICES, PROFILES, ConfigError, check_choice, check_positive, check_positive_all,
+                            check_range, from_profile)
 
 CHAPTER = "gradient_structure"
 MODELS = ("lenet", "fcn")  # trained on every dataset of ``datasets``

@@ -20,14 +20,8 @@ from ...core.results import output_dir, to_jsonable
 from ...pipeline.sweep import run_sweep
 from .config import CHAPTER, ITER_TAIL, GradientStructureConfig, settings
 from .recipe import build_model, train_with_checkpoints, training_data
-from .spectrum import (
-    SpectrumFit,
-    centred_eigenvalues,
-    fit_resolved_spectrum,
-    gram_by_blocks,
-    minibatch_means,
-    minibatch_spectrum,
-)
+from .spectrum import (SpectrumFit, centred_eigenvalues, fit_resolved_spectrum, gram_by_blocks, minibatch_means,
+                       minibatch_spectrum)
 from .subspace import SUBSPACE_KS, SubspaceStability, split_stability
 
 ITER_FIT = {"max_candidates": 100, "ks_points": 500}  # fast (near-exact) fits for the many per-coordinate tests

@@ -7,14 +7,8 @@ import dataclasses
 import numpy as np
 
 from ...core.config import check_choice, check_positive, check_positive_all
-from ...core.estimators.powerlaw import (
-    BootstrapResult,
-    LikelihoodRatioResult,
-    PowerLawResult,
-    bootstrap_pvalue,
-    fit_power_law,
-    likelihood_ratio,
-)
+from ...core.estimators.powerlaw import (BootstrapResult, LikelihoodRatioResult, PowerLawResult, bootstrap_pvalue,
+                                         fit_power_law, likelihood_ratio)
 from ...core.progress import progress as progress_bar
 
 SOURCES = ("pareto", "gaussian", "scale_mixture", "lognormal")

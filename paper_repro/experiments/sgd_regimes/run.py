@@ -11,15 +11,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from ...core.config import (
-    PROFILES,
-    ConfigError,
-    check_choice,
-    check_positive,
-    check_positive_all,
-    from_profile,
-    resolve_device,
-)
+from ...core.config import (PROFILES, ConfigError, check_choice, check_positive, check_positive_all, from_profile,
+                            resolve_device)
 from ...core.data import load_dataset
 from ...core.results import output_dir
 from ...pipeline.sweep import run_sweep
