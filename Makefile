@@ -7,8 +7,10 @@ PROFILE ?= quick
 DEVICE  ?= auto
 RUN_ARGS ?=
 PYTEST_ARGS ?=
+GPU_CHECK_DEVICE ?= cuda
+GPU_CHECK_ARGS ?=
 
-.PHONY: book test install data chapters html clean publish
+.PHONY: book test install data chapters html clean publish gpu-check
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +44,13 @@ book: chapters html
 # (it starts a one-node cluster when run as root with slurm-wlm and munge installed, and says why it skips otherwise).
 test: data
 	$(BIN)/python -m pytest -ra $(PYTEST_ARGS)
+
+# On a machine with a CUDA GPU, one command (<= 10 min): every chapter's paper_paths test on the CPU and on the GPU,
+# their recorded numbers compared (tolerances in paper_repro/pipeline/gpu_check.py), then a throughput probe of each
+# chapter's heaviest sweep written to book/gpu_rate.json, which `python -m paper_repro plan` uses for its GPU column.
+# GPU_CHECK_DEVICE=cpu runs the same on the CPU (rates to artifacts/gpu_rate.cpu.json, never over the GPU's file).
+gpu-check: data
+	$(BIN)/python -m paper_repro gpu-check --device $(GPU_CHECK_DEVICE) $(GPU_CHECK_ARGS)
 
 # Publishes the built book: _build/html (plus a Binder requirements file) to the gh-pages branch, as Jupyter Book
 # documents (ghp-import; -n writes .nojekyll so GitHub Pages serves _static/). Run `make book` first.

@@ -45,6 +45,85 @@ def _isolated_outputs(tmp_path, monkeypatch):
     torch.set_num_threads(threads)
 
 
+# ---- the session's shared chapter runs start in the background (issue 20 §3) -------------------------------------
+# The chapter runs that several tests share (the smoke runs, the CPU paper_paths runs) start when the first test
+# starts, two at a time, each in a process of its own (`python -m paper_repro run`: the same execute.run_chapter), so
+# that on a 2-core machine they use the core the other tests leave idle. A fixture takes its run when that is done;
+# it runs the chapter itself (raising the run's own error) when the background run failed or had not started yet.
+# PAPER_REPRO_TEST_BACKGROUND=0 turns this off (every run inline, in test order); so does a pytest-xdist worker.
+BACKGROUND_ENV = "PAPER_REPRO_TEST_BACKGROUND"
+
+
+def _wanted_runs(items) -> tuple[list[str], list[str]]:
+    """The chapters whose smoke run and whose CPU paper_paths run the selected tests need, in the order needed."""
+    from paper_repro.core.results import REPO_ROOT
+    from paper_repro.pipeline import chapters
+
+    every = [c.name for c in chapters.chapters(REPO_ROOT)]
+    smoke, paper = {}, {}
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        chapter = params.get("chapter", params.get("name"))
+        chapter = getattr(chapter, "name", chapter)
+        if "smoke_site" in names:
+            smoke.update(dict.fromkeys(every))
+        elif "smoke_notebook" in names and chapter in every:
+            smoke[chapter] = None
+        if "paper_paths_run" in names and chapter in every:
+            paper[chapter] = None
+    return list(smoke), list(paper)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _background_runs(request, tmp_path_factory):
+    """{("smoke" | "paper", chapter): (future of the finished process, output root), "paper_data": tiny data env}."""
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    runs: dict = {}
+    if os.environ.get(BACKGROUND_ENV, "1") == "0" or os.environ.get("PYTEST_XDIST_WORKER"):
+        yield runs
+        return
+    smoke, paper = _wanted_runs(request.session.items)
+    pool = ThreadPoolExecutor(2, thread_name_prefix="shared-run")
+
+    def start(key, args, out, env=None):
+        cmd = [sys.executable, "-m", "paper_repro", "run", key[1], *args, "--output", str(out)]
+        runs[key] = (pool.submit(subprocess.run, cmd, env={**os.environ, **(env or {})}, capture_output=True), out)
+
+    if smoke:
+        out = request.getfixturevalue("smoke_output")
+        for name in smoke:
+            start(("smoke", name), ["--profile", "smoke", "--device", "auto"], out)
+    if paper:
+        from paper_repro import testing
+
+        runs["paper_data"] = testing.tiny_data_root(tmp_path_factory.mktemp("paper_paths_data"))
+        for name in paper:
+            start(("paper", name), ["--profile", "paper", "--device", "cpu", "--shrink"],
+                  tmp_path_factory.mktemp(f"paper_paths_{name}_cpu_reference"), runs["paper_data"])
+    yield runs
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _background_result(runs: dict, key: tuple, label: str):
+    """The executed notebook of a background run that succeeded, else None (not started: cancelled, so the caller
+    runs it now; failed: the caller runs it again to raise its error)."""
+    from pathlib import Path
+
+    from paper_repro.pipeline import staging
+
+    if key not in runs:
+        return None
+    future, out = runs[key]
+    if future.cancel():
+        return None
+    path = staging.notebooks_dir(Path(out).resolve(), label) / f"{key[1]}.ipynb"
+    return path if future.result().returncode == 0 and path.exists() else None
+
+
 @pytest.fixture(scope="session")
 def smoke_output(tmp_path_factory):
     """Output root shared by the smoke runs of the chapters and the book built from them."""
@@ -55,16 +134,19 @@ def smoke_output(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def smoke_notebook(smoke_output):
+def smoke_notebook(smoke_output, _background_runs):
     """``smoke_notebook(name)``: chapter ``name`` executed in the smoke profile into ``smoke_output``, once per test
-    session whichever test asks first (test_chapters, test_outputs, the book build); a failed run fails every test
-    that asks for it, with the same error, without running it again."""
+    session whichever test asks first (test_chapters, test_outputs, the book build), in the background when it could
+    (``_background_runs``); a failed run fails every test that asks for it, with the same error, without running it
+    again."""
     from paper_repro.pipeline import chapters, execute
 
     done: dict = {}
 
     def run(name: str):
         if name not in done:
+            done[name] = _background_result(_background_runs, ("smoke", name), "smoke")
+        if done[name] is None:
             mp = pytest.MonkeyPatch()
             mp.setenv("PAPER_REPRO_OUTPUT", str(smoke_output))
             try:
@@ -100,19 +182,24 @@ def smoke_site(smoke_notebook, smoke_output, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def paper_paths_run(tmp_path_factory):
+def paper_paths_run(tmp_path_factory, _background_runs):
     """``paper_paths_run(name, device, role="reference")``: chapter ``name`` executed with ``profile=paper,
     shrink=True`` on ``device`` on the tiny data root (``paper_repro.testing.tiny_data_root``, one per session),
     once per session and (device, role): the device test's ``role="device"`` run is a second run even on the CPU.
-    Returns (executed notebook, output root). A failed run fails every test that asks for it."""
+    The CPU reference runs start in the background (``_background_runs``). Returns (executed notebook, output
+    root). A failed run fails every test that asks for it."""
     from paper_repro import testing
     from paper_repro.pipeline import chapters, execute
 
     done: dict = {}
-    data: list = []
+    data: list = [_background_runs["paper_data"]] if "paper_data" in _background_runs else []
 
     def run(name: str, device: str, role: str = "reference"):
         key = (name, device, role)
+        if key not in done and (device, role) == ("cpu", "reference"):
+            found = _background_result(_background_runs, ("paper", name), "paper-shrink")
+            if found is not None:
+                done[key] = (found, _background_runs["paper", name][1])
         if key not in done:
             if not data:
                 data.append(testing.tiny_data_root(tmp_path_factory.mktemp("paper_paths_data")))
@@ -161,17 +248,6 @@ def demo_site(tmp_path_factory):
     return SimpleNamespace(root=root, out=out, notebook=notebook, html=html)
 
 
-# ---- pytest-xdist (-n 2 --dist loadgroup): the tests sharing a session run stay on one worker ---------------------
-SHARED_RUNS = {"smoke_notebook": "smoke", "smoke_site": "smoke", "smoke_output": "smoke", "demo_site": "demo",
-               "paper_paths_run": "paper_paths"}  # session fixture -> xdist group (one run per group, not per worker)
-
-
-def pytest_itemcollected(item):
-    group = next((g for f, g in SHARED_RUNS.items() if f in getattr(item, "fixturenames", ())), None)
-    if group:
-        item.add_marker(pytest.mark.xdist_group(group))
-
-
 # ---- what the optional parts did: printed at the end of every run (issue 20 §4) -----------------------------------
 OPTIONAL_PARTS = {  # marker -> the part of the suite it marks, in the order printed
     "chapters": "chapters (every chapter in the smoke profile)",
@@ -186,6 +262,7 @@ _PART_OUTCOMES: dict = {}  # nodeid -> (markers, outcome, skip reason)
 
 def pytest_runtest_logreport(report):
     marks = {m for m in OPTIONAL_PARTS if m in report.keywords}
+    marks = {"gpu"} if "gpu" in marks else marks  # a GPU test counts on the gpu line only
     if not marks or (report.when != "call" and report.passed):
         return
     seen = _PART_OUTCOMES.get(report.nodeid)

@@ -1,4 +1,5 @@
-"""Command line: ``python -m paper_repro list | plan | run | build | fetch`` (also the ``paper-repro`` script)."""
+"""Command line: ``python -m paper_repro list | plan | run | build | fetch | record-costs | gpu-check`` (also the
+``paper-repro`` script)."""
 from __future__ import annotations
 
 import argparse
@@ -49,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--no-strict", action="store_true", help="do not pass -W -n --keep-going")
     rec = sub.add_parser("record-costs", help="copy executed chapters' run times into book/profile_costs.json")
     rec.add_argument("--output", type=Path, default=None, help="output root the notebooks were run into")
+    sub.add_parser("gpu-check", add_help=False, help="on a CUDA GPU: the paper_paths tests on it vs the CPU, and the "
+                   "throughput of each chapter's heaviest sweep -> book/gpu_rate.json (gpu-check --help)")
     fetch = sub.add_parser("fetch", help="obtain and verify datasets (MNIST and Fashion-MNIST by default)")
     fetch.add_argument("datasets", nargs="*", default=["mnist", "fashion_mnist"])
     fetch.add_argument("--root", type=Path, default=None, help="data root (default: $PAPER_REPRO_DATA or data/)")
@@ -57,6 +60,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["gpu-check"]:  # its own options (pipeline/gpu_check.py)
+        from . import gpu_check
+
+        return gpu_check.main(argv[1:])
     args = _parser().parse_args(argv)
     try:
         if args.command == "list":

@@ -3,17 +3,25 @@
 Each chapter package exports ``plan(cfg) -> list[SweepPlan]`` computed from its config's shapes;
 ``python -m paper_repro plan [CHAPTER...] --profile paper`` prints them with a time estimate on two devices:
 this machine's CPU, at a float32 matrix-multiply rate measured when the plan is printed, and a GPU, at a rate
-stated as an assumption with its source (:data:`GPU_ASSUMPTION`) until one is measured. Both are *peak-rate*
-estimates: small models, data loading and Python overhead make real runs slower, so read them as lower bounds.
+stated as an assumption with its source (:data:`GPU_ASSUMPTION`) until one is measured: ``make gpu-check``
+(:mod:`paper_repro.pipeline.gpu_check`) times each chapter's heaviest sweep on a GPU and writes
+``book/gpu_rate.json`` (:data:`GPU_RATE_FILE`, or ``$PAPER_REPRO_GPU_RATE``); a chapter measured there is priced at
+its measured rate. The CPU column and the assumed GPU are *peak-rate* estimates: small models, data loading and
+Python overhead make real runs slower, so read them as lower bounds.
 """
 from __future__ import annotations
 
 import dataclasses
 import functools
 import importlib
+import json
+import os
 import time
+from collections.abc import Callable
+from pathlib import Path
 from types import ModuleType
 
+from ..core.results import REPO_ROOT
 from .chapters import chapters as book_chapters
 from .chapters import find_chapter
 
@@ -21,6 +29,8 @@ CONTRACT = ("CHAPTER", "PRESETS", "shrink", "paper_paths", "plan", "datasets")
 # The GPU the estimates assume until a rate is measured on one: NVIDIA A100 (SXM), dense FP32 without tensor cores.
 GPU_ASSUMPTION = {"device": "NVIDIA A100 (SXM, 80 GB)", "flops": 19.5e12, "memory_bytes": 80e9,
                   "source": "NVIDIA A100 Tensor Core GPU datasheet: peak FP32 19.5 TFLOP/s, 80 GB HBM2e"}
+GPU_RATE_FILE = REPO_ROOT / "book" / "gpu_rate.json"  # written by `make gpu-check` (pipeline/gpu_check.py)
+GPU_RATE_ENV = "PAPER_REPRO_GPU_RATE"  # another rate file ("" = none: the assumption everywhere)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,6 +46,18 @@ class SweepPlan:
     peak_bytes: int  # peak memory of one run (device memory on a GPU), from the shapes
     datasets: tuple[str, ...] = ()  # datasets the sweep reads (names accepted by paper_repro.core.fetch)
     note: str = ""  # how the numbers were derived / what dominates
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepProbe:
+    """What ``make gpu-check`` times for a chapter's heaviest sweep (the chapter's ``plan.probe(cfg)``): that
+    sweep's model trained at its batch size."""
+
+    chapter: str  # chapter name
+    sweep: str  # the SweepPlan name it stands for (the chapter's heaviest sweep by planned FLOPs)
+    build: Callable  # () -> torch.nn.Module: the sweep's (largest) model, on the CPU
+    sample_shape: tuple  # one input sample, e.g. (3, 32, 32)
+    batch_size: int  # the sweep's SGD batch size
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,6 +124,32 @@ def cpu_rate(n: int = 512, seconds: float = 0.3) -> float:
     return 2 * n ** 3 * count / (time.perf_counter() - start)
 
 
+def gpu_rates(path: str | Path | None = None) -> dict:
+    """The measured GPU rates (``make gpu-check``): ``{"device": ..., "measured": ..., "chapters": {name: {"sweep",
+    "flops_per_s", ...}}}``, or {} when none was measured (``$PAPER_REPRO_GPU_RATE`` overrides the file)."""
+    path = path if path is not None else os.environ.get(GPU_RATE_ENV, GPU_RATE_FILE)
+    if not path or not Path(path).is_file():
+        return {}
+    return json.loads(Path(path).read_text())
+
+
+def gpu_rate(chapter: str, rates: dict) -> tuple[float, bool]:
+    """(FLOP/s, measured?) that prices ``chapter``'s GPU column: its measured rate, else the assumed peak."""
+    measured = rates.get("chapters", {}).get(chapter, {}).get("flops_per_s")
+    return (float(measured), True) if measured else (GPU_ASSUMPTION["flops"], False)
+
+
+def _gpu_line(rates: dict) -> str:
+    """What the GPU column means: the measurement (device, date, rate per chapter) and/or the assumption."""
+    gpu = GPU_ASSUMPTION
+    assumed = (f"{gpu['device']} at {gpu['flops'] / 1e12:.1f} TFLOP/s ({gpu['source']})")
+    if not rates.get("chapters"):
+        return f"GPU assumed {assumed}"
+    each = ", ".join(f"{c} {r['flops_per_s'] / 1e12:.3g} TFLOP/s" for c, r in rates["chapters"].items())
+    return (f"GPU measured on {rates.get('device', '?')} ({rates.get('measured', '?')}, `make gpu-check`: each "
+            f"chapter's heaviest sweep trained at its batch size: {each}); chapters not measured: assumed {assumed}")
+
+
 def _threads() -> int:
     import torch
 
@@ -124,8 +172,7 @@ def human_time(seconds: float) -> str:
     return f"{seconds:.2g} s"
 
 
-def _rows(plan: ChapterPlan, cpu: float) -> list[list[str]]:
-    gpu = GPU_ASSUMPTION["flops"]
+def _rows(plan: ChapterPlan, cpu: float, gpu: float) -> list[list[str]]:
     rows = [[s.name, f"{s.runs:,}", f"{s.steps:,}", f"{s.params:,}", f"{s.flops:.3g}", human_bytes(s.peak_bytes),
              human_time(s.flops / cpu), human_time(s.flops / gpu)] for s in plan.sweeps]
     rows.append(["total", f"{plan.runs:,}", "", "", f"{plan.flops:.3g}", human_bytes(plan.peak_bytes),
@@ -136,6 +183,10 @@ def _rows(plan: ChapterPlan, cpu: float) -> list[list[str]]:
 HEAD = ["sweep", "runs", "steps/run", "params/model", "FLOPs", "peak memory/run", "CPU here", "GPU (assumed)"]
 
 
+def _head(measured: bool) -> list[str]:
+    return HEAD[:-1] + ["GPU (measured)" if measured else "GPU (assumed)"]
+
+
 def _datasets_line(plan: ChapterPlan) -> str:
     return ", ".join(f"{d} ({'present' if ok else 'MISSING'})" for d, ok in zip(plan.datasets, plan.present)) or "none"
 
@@ -143,10 +194,9 @@ def _datasets_line(plan: ChapterPlan) -> str:
 def plan_text(chapters: list[str] | None = None, profile: str = "paper") -> tuple[str, list[str]]:
     """The printed plan of ``chapters`` (default: all) and the datasets missing for it."""
     names = [find_chapter(c).name for c in chapters] if chapters else [c.name for c in book_chapters()]
-    cpu, gpu = cpu_rate(), GPU_ASSUMPTION
-    lines = [f"Plan of the {profile!r} profile. Estimated times are at peak rate (lower bounds): CPU here at a "
-             f"measured {cpu / 1e9:.1f} GFLOP/s (float32 matmul, {_threads()} threads); GPU assumed {gpu['device']} at "
-             f"{gpu['flops'] / 1e12:.1f} TFLOP/s ({gpu['source']}).", ""]
+    cpu, rates = cpu_rate(), gpu_rates()
+    lines = [f"Plan of the {profile!r} profile. Estimated times: CPU here at a measured {cpu / 1e9:.1f} GFLOP/s "
+             f"(float32 matmul peak, {_threads()} threads; a lower bound); {_gpu_line(rates)}.", ""]
     missing: list[str] = []
     for name in names:
         plan = chapter_plan(name, profile)
@@ -154,7 +204,8 @@ def plan_text(chapters: list[str] | None = None, profile: str = "paper") -> tupl
         if plan.error:
             lines += [f"   no plan: {plan.error}", ""]
             continue
-        rows = [HEAD] + _rows(plan, cpu)
+        gpu, measured = gpu_rate(name, rates)
+        rows = [_head(measured)] + _rows(plan, cpu, gpu)
         widths = [max(len(r[i]) for r in rows) for i in range(len(HEAD))]
         lines += ["   " + "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
                   for r in rows]
@@ -168,11 +219,10 @@ def plan_text(chapters: list[str] | None = None, profile: str = "paper") -> tupl
 def plan_markdown(profile: str = "paper", chapters: list[str] | None = None) -> str:
     """The plan as Markdown tables, one per chapter (for the "Running the book" page, generated at build time)."""
     names = chapters or [c.name for c in book_chapters()]
-    cpu, gpu = cpu_rate(), GPU_ASSUMPTION
-    out = [f"Computed from each chapter's `plan()` of its `{profile}` preset when this page was built. Times are "
-           f"peak-rate lower bounds: *GPU (assumed)* at {gpu['flops'] / 1e12:.1f} TFLOP/s, the {gpu['device']} "
-           f"({gpu['source']}); *CPU here* at {cpu / 1e9:.1f} GFLOP/s, a float32 matrix-multiply rate measured on "
-           "the machine that built this page.", ""]
+    cpu, rates = cpu_rate(), gpu_rates()
+    out = [f"Computed from each chapter's `plan()` of its `{profile}` preset when this page was built. *CPU here*: "
+           f"at {cpu / 1e9:.1f} GFLOP/s, a float32 matrix-multiply peak measured on the machine that built this "
+           f"page (a lower bound). *GPU*: {_gpu_line(rates)}.", ""]
     for name in names:
         plan = chapter_plan(name, profile)
         out.append(f"**[{name}]({name})** — datasets: {_datasets_line(plan).replace('MISSING', 'not on this machine')}")
@@ -180,7 +230,8 @@ def plan_markdown(profile: str = "paper", chapters: list[str] | None = None) -> 
         if plan.error:
             out += [f"No plan: {plan.error}.", ""]
             continue
-        out += ["| " + " | ".join(HEAD) + " |", "|---|" + "---:|" * (len(HEAD) - 1)]
-        out += ["| " + " | ".join(r) + " |" for r in _rows(plan, cpu)]
+        gpu, measured = gpu_rate(name, rates)
+        out += ["| " + " | ".join(_head(measured)) + " |", "|---|" + "---:|" * (len(HEAD) - 1)]
+        out += ["| " + " | ".join(r) + " |" for r in _rows(plan, cpu, gpu)]
         out.append("")
     return "\n".join(out)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...pipeline.plan import SweepPlan
+from ...pipeline.plan import SweepPlan, SweepProbe
 from .config import CHAPTER, STAT_VARIANTS, EscapeRateConfig
 
 TRAIN_SIZES = {"mnist": 60_000, "fashion_mnist": 60_000, "cifar10": 50_000}
@@ -61,3 +61,18 @@ def plan(cfg: EscapeRateConfig) -> list[SweepPlan]:
                          int(8 * cfg.esc_runs * (len(cfg.esc_c) + 256 * max(cfg.esc_dims))), (),
                          "upper bound: every run to the step cap; numpy on the CPU"))
     return out
+
+
+def probe(cfg: EscapeRateConfig) -> SweepProbe:
+    """The GPU check's probe (``make gpu-check``): the costliest noise-vs-loss model of Fig. 2 (the heaviest sweep
+    of the paper preset) at its batch size."""
+    from .noise_strength import noise_model
+
+    def cost(run):
+        ds, arch, widths = run
+        n = min(cfg.noise_n_train, TRAIN_SIZES[ds])
+        return model_cost(arch, widths, IN_SHAPES[ds])[1] * (cfg.noise_batch_size * cfg.noise_epochs + n)
+
+    ds, arch, widths = max(cfg.noise_runs, key=cost)
+    return SweepProbe(CHAPTER, f"noise vs loss, {arch} on {ds} (Fig. 2)",
+                      lambda: noise_model(arch, tuple(widths), IN_SHAPES[ds]), IN_SHAPES[ds], cfg.noise_batch_size)

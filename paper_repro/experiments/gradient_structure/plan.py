@@ -5,7 +5,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from ...core.models import count_params
-from ...pipeline.plan import SweepPlan
+from ...pipeline.plan import SweepPlan, SweepProbe
 from .config import CHAPTER, GradientStructureConfig, settings
 from .spectrum import param_blocks
 
@@ -62,3 +62,11 @@ def plan(cfg: GradientStructureConfig) -> list[SweepPlan]:
                               note=f"n_spectrum={cfg.n_spectrum}: Gram 2 n^2 P and eigh 4 n^3 per spectrum stage; "
                                    "training 3x forward FLOPs (torch flop counter) per sample"))
     return rows
+
+
+def probe(cfg: GradientStructureConfig) -> SweepProbe:
+    """The GPU check's probe (``make gpu-check``): the costliest setting's model at its batch size, named by its
+    plan row (the heaviest row of the paper preset: ResNet18)."""
+    d, m, b = max(settings(cfg), key=lambda s: setting_cost(cfg, *s)[2])
+    row = "batch-size sweep" if b != cfg.batch_size else "ResNet18" if m == "resnet18" else "LeNet / FCN"
+    return SweepProbe(CHAPTER, row, lambda: _model(m, d, cfg), SHAPES[d][:3], b)

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import torch
 
-from ...pipeline.plan import SweepPlan
+from ...pipeline.plan import SweepPlan, SweepProbe
 from .perceptron import estimate_cost
 from .run import CHAPTER, SGDRegimesConfig
 
@@ -99,3 +99,18 @@ def plan(cfg: SGDRegimesConfig) -> list[SweepPlan]:
                          8 * max(cfg.perc_P) * (cfg.perc_d + min(max(cfg.perc_P), 4096)), (),
                          "CPU simulation; steps = SGD updates, estimated from a power law fitted on measured runs"))
     return out
+
+
+def probe(cfg: SGDRegimesConfig) -> SweepProbe:
+    """The GPU check's probe (``make gpu-check``): the costliest MNAS sweep (the heaviest sweep of the paper preset:
+    the MNAS phase diagram), one MNAS at that sweep's width and batch size (the sweep trains members in chunks)."""
+    from .mnas import mnas
+
+    sweeps = [s for s in plan(cfg) if s.name.startswith(("lazy sweep (MNAS", "phase diagram (MNAS"))]
+    if not sweeps:
+        raise ValueError("no MNAS sweep in this config: nothing to probe")
+    heaviest = max(sweeps, key=lambda s: s.flops)
+    ds, phase = heaviest.datasets[0], heaviest.name.startswith("phase")
+    h = cfg.mnas_phase_width if phase else cfg.mnas_width
+    return SweepProbe(CHAPTER, heaviest.name, lambda: mnas(IN_SHAPE[ds][0], h), IN_SHAPE[ds],
+                      cfg.mnas_phase_batch_size if phase else cfg.batch_size)

@@ -7,7 +7,7 @@ import functools
 import torch
 from torch import nn
 
-from ...pipeline.plan import SweepPlan
+from ...pipeline.plan import SweepPlan, SweepProbe
 from .config import CHAPTER, TailIndexConfig, sweep_configs
 from .measure import STREAM_CHUNK
 from .run import build_model
@@ -99,3 +99,21 @@ def plan(cfg: TailIndexConfig) -> list[SweepPlan]:
                              note="3 x forward FLOPs per sample x (SGD samples + measured samples); peak = 4 x the "
                                   "noise matrix (or one streamed chunk) + 8 copies of the parameters (measured)"))
     return out
+
+
+# Results drawn from the device's own random generator: the SDE samples its noise on the device, AlexNet's dropout
+# masks come from the device's generator. A GPU run differs there from the CPU run by sampling, not by arithmetic, so
+# the GPU check compares them by structure only (pipeline/gpu_check.py; patterns on its result keys).
+DEVICE_RANDOM = ("exit_times.npz", 'runs/*"arch": "alexnet"*')
+
+
+def probe(cfg: TailIndexConfig) -> SweepProbe:
+    """The GPU check's probe (``make gpu-check``): the heaviest sweep by planned FLOPs, its costliest net at its
+    batch size."""
+    name, runs = max(((n, r) for n, r in sweep_configs(cfg).items() if r),
+                     key=lambda item: sum(_run_cost(r)[1] for r in item[1]))
+    run = max(runs, key=lambda r: _run_cost(r)[1])
+    shape = IMAGE_SHAPES[run.dataset]
+    return SweepProbe(CHAPTER, f"{name} sweep",
+                      lambda: build_model(run, torch.zeros(1, *shape), N_CLASSES.get(run.dataset, 10)), shape,
+                      run.batch_size)
