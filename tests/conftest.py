@@ -124,6 +124,24 @@ def _background_result(runs: dict, key: tuple, label: str):
     return path if future.result().returncode == 0 and path.exists() else None
 
 
+def _once(done: dict, key, env: dict, run):
+    """``done[key]``, computed once by ``run()`` with the environment variables ``env`` set; an exception is kept
+    and raised again for every later caller (a failed shared run is not repeated)."""
+    if key not in done:
+        mp = pytest.MonkeyPatch()
+        for var, value in env.items():
+            mp.setenv(var, value)
+        try:
+            done[key] = run()
+        except Exception as exc:  # noqa: BLE001 - kept and raised again for every test that needs this run
+            done[key] = exc
+        finally:
+            mp.undo()
+    if isinstance(done[key], Exception):
+        raise done[key]
+    return done[key]
+
+
 @pytest.fixture(scope="session")
 def smoke_output(tmp_path_factory):
     """Output root shared by the smoke runs of the chapters and the book built from them."""
@@ -144,21 +162,11 @@ def smoke_notebook(smoke_output, _background_runs):
     done: dict = {}
 
     def run(name: str):
-        if name not in done:
-            done[name] = _background_result(_background_runs, ("smoke", name), "smoke")
-        if done[name] is None:
-            mp = pytest.MonkeyPatch()
-            mp.setenv("PAPER_REPRO_OUTPUT", str(smoke_output))
-            try:
-                done[name] = execute.run_chapter(chapters.find_chapter(name), "smoke", "auto", out=smoke_output,
-                                                 progress=False)
-            except Exception as exc:  # noqa: BLE001 - kept and raised again for every test that needs this chapter
-                done[name] = exc
-            finally:
-                mp.undo()
-        if isinstance(done[name], Exception):
-            raise done[name]
-        return done[name]
+        if name not in done and (found := _background_result(_background_runs, ("smoke", name), "smoke")):
+            done[name] = found
+        return _once(done, name, {"PAPER_REPRO_OUTPUT": str(smoke_output)},
+                     lambda: execute.run_chapter(chapters.find_chapter(name), "smoke", "auto", out=smoke_output,
+                                                 progress=False))
 
     return run
 
@@ -200,24 +208,15 @@ def paper_paths_run(tmp_path_factory, _background_runs):
             found = _background_result(_background_runs, ("paper", name), "paper-shrink")
             if found is not None:
                 done[key] = (found, _background_runs["paper", name][1])
-        if key not in done:
-            if not data:
-                data.append(testing.tiny_data_root(tmp_path_factory.mktemp("paper_paths_data")))
+        if key not in done and not data:
+            data.append(testing.tiny_data_root(tmp_path_factory.mktemp("paper_paths_data")))
+
+        def execute_run():
             out = tmp_path_factory.mktemp(f"paper_paths_{name}_{device}_{role}")
-            mp = pytest.MonkeyPatch()
-            for var, value in data[0].items():
-                mp.setenv(var, value)
-            try:
-                path = execute.run_chapter(chapters.find_chapter(name), "paper", device, {"shrink": True}, out=out,
-                                           progress=False)
-                done[key] = (path, out)
-            except Exception as exc:  # noqa: BLE001 - kept and raised again for every test that needs this run
-                done[key] = exc
-            finally:
-                mp.undo()
-        if isinstance(done[key], Exception):
-            raise done[key]
-        return done[key]
+            return execute.run_chapter(chapters.find_chapter(name), "paper", device, {"shrink": True}, out=out,
+                                       progress=False), out
+
+        return _once(done, key, data[0] if data else {}, execute_run)
 
     return run
 
