@@ -56,7 +56,7 @@ gpu-check: data
 # documents (ghp-import; -n writes .nojekyll so GitHub Pages serves _static/). Run `make book` first.
 publish: install
 	@test -f _build/html/index.html || { echo "no book in _build/html: run 'make book' first"; exit 1; }
-	$(BIN)/python -c "from paper_repro import site; site.prepare_pages('_build/html')"
+	$(BIN)/python -c "from paper_repro.present import site; site.prepare_pages('_build/html')"
 	$(BIN)/ghp-import -n -p -f -m "Publish the book" _build/html
 
 clean:

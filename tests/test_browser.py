@@ -294,6 +294,62 @@ def repo_name() -> str:
     return (site.github_slug(site.repository_url()) or "paper_repro/paper_repro").split("/")[-1]
 
 
+def visible(locator) -> list[int]:
+    return [i for i in range(locator.count()) if locator.nth(i).is_visible()]
+
+
+def check_navigation(browser, html: Path, page_rel: str, *, contents: bool):
+    """Issue 27: on a 390 px touch phone the hamburger opens the book's navigation and a tap on another page's link
+    goes there; the page-contents button (when the page has sections) opens the page's contents; on a desktop the
+    same hamburger hides the sidebar. (pydata-sphinx-theme 0.17.1 + sphinx-book-theme 1.3.0: both do nothing.)"""
+    base, server = serve(html)
+    try:
+        ctx = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
+        page = ctx.new_page()
+        goto(page, f"{base}/{page_rel}")
+        links = page.locator("nav.bd-docs-nav a.reference.internal")
+        assert not visible(links), f"{page_rel}: the navigation is open before the tap on a phone"
+        burger = page.locator("button.primary-toggle")
+        assert visible(burger), f"{page_rel}: no visible hamburger on a phone"
+        burger.nth(visible(burger)[0]).tap()
+        page.wait_for_timeout(500)
+        shown = [i for i in visible(links) if not links.nth(i).get_attribute("href").startswith("#")]
+        assert shown, (f"{page_rel}: tapping the hamburger on a phone showed no navigation "
+                       f"({links.count()} links, burgers {visible(burger)} of {burger.count()})")
+        target = links.nth(shown[-1])
+        href = urllib.parse.urljoin(page.url, target.get_attribute("href")).split("#")[0]
+        with page.expect_navigation(timeout=10000):
+            target.tap()
+        assert page.url.split("#")[0] == href, f"{page_rel}: tapping a navigation link went to {page.url}, not {href}"
+        if contents:
+            goto(page, f"{base}/{page_rel}")
+            toc = page.locator("button.secondary-toggle")
+            assert visible(toc), f"{page_rel}: no page-contents button on a phone"
+            toc.nth(visible(toc)[0]).tap()
+            page.wait_for_timeout(500)
+            entries = page.locator(".bd-sidebar-secondary a.nav-link")
+            assert visible(entries), f"{page_rel}: tapping the page-contents button showed no contents"
+        ctx.close()
+        desk = new_page(browser, DESKTOP)
+        goto(desk, f"{base}/{page_rel}")
+        sidebar = desk.locator("#pst-primary-sidebar")
+        assert sidebar.is_visible(), f"{page_rel}: no sidebar at 1280 px"
+        desk.locator("button.primary-toggle").first.click()
+        desk.wait_for_timeout(500)
+        assert not sidebar.is_visible(), f"{page_rel}: the desktop sidebar toggle did nothing"
+        desk.close()
+    finally:
+        server.shutdown()
+
+
+def test_demo_book_navigation_on_a_phone(browser, demo_site):
+    check_navigation(browser, demo_site.html, "book/demo.html", contents=False)
+
+
+def test_smoke_book_navigation_on_a_phone(browser, smoke_site):
+    check_navigation(browser, smoke_site, f"book/{CHAPTERS[0]}.html", contents=True)
+
+
 def test_demo_book_in_browser(browser, demo_site):
     check_site(browser, demo_site.html, ["demo"])  # the demo book, run and built once (conftest.py)
 

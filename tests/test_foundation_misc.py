@@ -1,4 +1,5 @@
 """Trainer (divergence recorded), results files, widgets (kernel-free links), models."""
+import dataclasses
 import json
 
 import matplotlib.pyplot as plt
@@ -75,16 +76,51 @@ def test_models_shapes():
 
 
 def test_scorecard_and_execution_report_tables():
-    from paper_repro.present import site
+    from paper_repro.present import pages, site
 
     claims = {"a": [dict(id="x", statement="noise | heavy", paper_value="alpha < 2", ours="1.3", verdict="partly",
                          dataset="mnist", profile="quick", detail="")]}
     table = site.scorecard_markdown(claims, [("a", "Chapter A"), ("b", "Chapter B")])
     assert "noise | heavy" in table and 'pr-badge pr-partly">partly' in table
     assert "Not run" in table.rsplit("Chapter B", 1)[1] and site.tally(claims["a"])["partly"] == 1
-    report = site.execution_report_markdown([dict(chapter="a", profile="smoke", device="cpu", seconds=12.5,
+    report = pages.execution_report_markdown([dict(chapter="a", profile="smoke", device="cpu", seconds=12.5,
                                                   finished="2026-01-01T00:00:00+00:00", widget_state_bytes=2e6)])
     assert "| 12.5 |" in report and "| 2.00 |" in report and "Total: 12.5 s" in report
+    report = pages.execution_report_markdown([dict(chapter="a", profile="quick", device="cpu", seconds=1.0,
+                                                   finished="x", commit="ab12cd34ef+dirty", seeds={"seed": 3},
+                                                   packages={"torch": "2.14.1", "numpy": "2.1.0"}, python="3.11.2")])
+    assert "ab12cd34ef+dirty" in report and "seed = 3" in report and "torch 2.14.1, numpy 2.1.0" in report
+
+
+def test_provenance_names_commit_seeds_and_packages():
+    from paper_repro.pipeline import chapters, execute
+
+    ch = chapters.find_chapter("escape_rate")  # its make_config(profile, **overrides) has a seed field
+    prov = execute.provenance(ch, {"profile": "smoke", "seed": 7})
+    assert prov["seeds"] == {"seed": 7} and prov["packages"]["torch"] == torch.__version__.split("+")[0]
+    assert prov["commit"] == "" or len(prov["commit"].split("+")[0]) == 10
+
+
+def test_tally_counts_only_stated_targets_and_box_links_rows():
+    from paper_repro.core.results import Claim
+    from paper_repro.present import scorecard
+
+    common = dict(paper_value="x", ours="1.0 ± 0.1", dataset="mnist", profile="quick")
+    rows = [Claim("a", "A holds", verdict="reproduced", figure="fig1", **common),
+            Claim("b", "B holds", verdict="not reproduced", basis="abstract", **common),
+            Claim("c", "C holds", verdict="partly", basis="released code", **common),
+            Claim("d", "D holds", verdict="reproduced", beyond=True, basis="derived here", **common)]
+    counts = scorecard.tally(rows)
+    assert (counts["reproduced"], counts["partly"], counts["not reproduced"]) == (1, 1, 0)
+    assert [r["id"] for r in scorecard.shown_apart(rows)] == ["b"]
+    box = scorecard.verdict_box_html("ch", rows)
+    assert "A holds." in box and "C holds." in box and "B holds" not in box
+    assert 'href="scorecard.html#claim-ch-a"' in box and 'href="#fig-ch-fig1"' in box
+    assert "1 more row whose target the paper does not state" in box and "1 row beyond the paper" in box
+    with pytest.raises(Exception, match="basis"):
+        Claim("e", "E", verdict="reproduced", basis="hearsay", **common)
+    page = scorecard.scorecard_markdown({"ch": [dataclasses.asdict(r) for r in rows]}, [("ch", "Chapter")])
+    assert 'id="claim-ch-a"' in page and "without a stated target" in page
 
 
 def test_recorded_costs_merge_and_table(tmp_path):

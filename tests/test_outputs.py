@@ -13,6 +13,7 @@ import re
 import struct
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pytest
 
 from paper_repro.core.results import REPO_ROOT
@@ -20,6 +21,7 @@ from paper_repro.pipeline import chapters
 
 CHAPTERS = [c.name for c in chapters.chapters(REPO_ROOT)]
 MAX_LINE = 100  # characters: wider text is clipped by the book's column
+MIN_FONT_PT = 11.0  # paper_repro.present.plotting.MIN_FONT_PT: the smallest text at the page width (issue 27)
 MAX_PNG_PX = 920  # pixels at figure.dpi=100: about 9 in, the widest figure still legible at page width
 JUNK = {  # pattern -> what it is (checked in every text output)
     r"np\.(float|int|str_|bool_)\w*\(": "numpy repr",
@@ -50,11 +52,19 @@ def _texts(output: dict) -> list[tuple[str, str]]:
 
 
 def _png_width(output: dict) -> int | None:
-    png = output.get("data", {}).get("image/png")
+    """Width in screen pixels (100 per inch) of a figure output: an image/png at figure.dpi, or the 2x PNG that
+    ``plotting.save_figure`` embeds in its HTML figure (savefig.dpi 200, shown at half its pixel width)."""
+    data = output.get("data", {})
+    png = data.get("image/png")
+    scale = 1.0
     if not png:
-        return None
+        html = "".join(data.get("text/html", ""))
+        m = re.search(r'class="pr-figure".*?src="data:image/png;base64,([^"]+)"', html, flags=re.S)
+        if not m:
+            return None
+        png, scale = m.group(1), 100 / plt.rcParams["savefig.dpi"]
     raw = base64.b64decode("".join(png) if isinstance(png, list) else png)
-    return struct.unpack(">II", raw[16:24])[0]
+    return round(struct.unpack(">II", raw[16:24])[0] * scale)
 
 
 def _list_repr(text: str) -> bool:
@@ -87,6 +97,10 @@ def audit_notebook(path: Path) -> list[str]:
                         problems.append(f"{where}: {what}: {text[max(0, m.start() - 20):m.end() + 40]!r}")
                 if kind == "text/plain" and _list_repr(text):
                     problems.append(f"{where}: list repr: {text.strip()[:80]!r}")
+            small = re.search(r'data-min-font-pt="([0-9.]+|inf)"', "".join(out.get("data", {}).get("text/html", "")))
+            if small and float(small.group(1)) < MIN_FONT_PT:
+                problems.append(f"cell {i}: figure text of {float(small.group(1)):.1f} pt at the page width "
+                                f"(< {MIN_FONT_PT:g} pt): enlarge it or make the figure narrower")
             width = _png_width(out)
             if width and width > MAX_PNG_PX:
                 problems.append(f"cell {i}: figure {width} px wide (> {MAX_PNG_PX}): shrunk by the page, its text "
@@ -158,6 +172,38 @@ def test_audit_catches_widgets_and_wide_figures(tmp_path):
     path.write_text(json.dumps(_nb(png, widgets=widgets)))
     problems = "\n".join(audit_notebook(path))
     assert "px wide" in problems and "progress bar" in problems and "stale live-panel" in problems
+
+
+@pytest.mark.parametrize("inches, wide", [(12, True), (7, False)])
+def test_audit_measures_the_figures_save_figure_embeds(tmp_path, inches, wide):
+    """save_figure shows a 2x PNG inside HTML: the audit measures it at the page's 100 px per inch."""
+    import io
+
+    from paper_repro.present import plotting
+
+    fig = plt.figure(figsize=(inches, 3))
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")  # savefig.dpi: 200
+    plt.close(fig)
+    out = {"output_type": "display_data", "metadata": {},
+           "data": {"text/html": plotting.figure_html(buf.getvalue(), "ch", "f", "A caption.", inches)}}
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps(_nb(out)))
+    assert ("px wide" in "\n".join(audit_notebook(path))) == wide
+
+
+def test_audit_flags_small_figure_text(tmp_path):
+    from paper_repro.present import plotting
+
+    fig, ax = plt.subplots(figsize=(7, 3))
+    ax.set_title("t")
+    ax.legend(handles=ax.plot([0, 1], label="a"), fontsize=8)
+    assert plotting.smallest_font_pt(fig) == 8
+    plt.close(fig)
+    html = plotting.figure_html(b"\x89PNG\r\n\x1a\n" + b"\0" * 16, "ch", "f", "", 7.0, 8.0)
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps(_nb({"output_type": "display_data", "metadata": {}, "data": {"text/html": html}})))
+    assert "8.0 pt at the page width" in "\n".join(audit_notebook(path))
 
 
 def test_audit_passes_clean_outputs(tmp_path):

@@ -109,11 +109,28 @@ class Claim:
     #                   or "qualitative" (the paper states the claim without a number)
     beyond: bool = False  # True for rows that go beyond the paper (own table, never in the tally)
     figure: str = ""  # name of the saved figure that backs the row (save_figure name), "" when none
+    basis: str = "paper"  # where the target comes from, one of BASES; the tally counts only COUNTED_BASES
 
     def __post_init__(self) -> None:
         from .config import check_choice
 
         check_choice("verdict", self.verdict, VERDICTS)
+        check_choice("basis", self.basis, BASES)
+
+    @property
+    def counted(self) -> bool:
+        """True when the row enters a chapter's tally: a paper claim whose target the paper or its code states."""
+        return counted(dataclasses.asdict(self))
+
+
+BASES = ("paper", "released code", "abstract", "summary", "derived here")  # Claim.basis values
+COUNTED_BASES = ("paper", "released code")  # targets a tally counts; the others are shown apart
+
+
+def counted(row: dict) -> bool:
+    """Whether a saved claim row (dict) enters the tally: not beyond the paper and its target stated by the paper
+    or its released code (rows saved before ``basis`` existed count as "paper")."""
+    return not row.get("beyond") and row.get("basis", "paper") in COUNTED_BASES
 
 
 def save_claims(chapter: str, claims: list[Claim]) -> Path:

@@ -119,7 +119,10 @@ def pm(value: float, err: float, digits: int = 3, why: str = "one seed") -> str:
     module's rule: not finite or <= 0)."""
     if _missing(err=err):
         return f"{value:.{digits}f} (no uncertainty: {why})"
-    return f"{value:.{digits}f} ± {Z * err:.{digits}f}"
+    e = Z * err
+    if round(e, digits) == 0:  # never "± 0.000": as many decimals as the error's 2 significant digits need
+        digits = min(12, 1 - math.floor(math.log10(e)))
+    return f"{value:.{digits}f} ± {e:.{digits}f}"
 
 
 # --- controls: does a rule say "reproduced" when the claim holds and "not reproduced" when it does not? ---
@@ -190,9 +193,9 @@ class ControlResult:
         ax.invert_yaxis()
         ax.set_xlim(0, 1)
         ax.set_xlabel(f"share of {self.n_rep} draws")
-        ax.set_title(f"{self.rule}: reproduced {self.positive_rate:.0%}, not reproduced on the alternative "
-                     f"{self.negative_rate:.0%}", fontsize="small")
-        ax.legend(fontsize="x-small", ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.55), frameon=False)
+        ax.set_title(f"{self.rule}: reproduced {self.positive_rate:.0%},\nnot reproduced on the alternative "
+                     f"{self.negative_rate:.0%}")  # the book's sizes (>= 11 pt): legible at the page width
+        ax.legend(ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.45), frameon=False)
         return ax
 
 

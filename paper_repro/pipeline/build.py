@@ -28,6 +28,7 @@ def stage_book(root: Path = REPO_ROOT, out: Path | None = None, stage: Path | No
     import yaml
 
     from ..core import results
+    from ..present import pages as page_edits
     from ..present import site
     from . import costs
 
@@ -54,6 +55,8 @@ def stage_book(root: Path = REPO_ROOT, out: Path | None = None, stage: Path | No
     repository = site.repository_url(root)  # $PAPER_REPRO_REPOSITORY, else pyproject's Repository URL
     for key, value in site.launch_config(repository).items():  # header repository link, Binder/Colab buttons
         config[key] = {**config.get(key, {}), **value}
+    sphinx.setdefault("config", {})["html_extra_path"] = ["_extra"]  # vendored JS/MathJax, full-size figures
+    (stage / "_extra").mkdir(parents=True, exist_ok=True)
     (stage / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     shutil.copy(root / "_toc.yml", stage / "_toc.yml")
     chosen = choose_notebooks(root, out, profile)
@@ -67,26 +70,34 @@ def stage_book(root: Path = REPO_ROOT, out: Path | None = None, stage: Path | No
         (stage / "book" / "_py").mkdir(exist_ok=True)
         shutil.copy(ch.path, stage / "book" / "_py" / ch.path.name)
         site.add_download_cell(target, ch.name, repository)
+        page_edits.hide_machinery(target)
+        page_edits.copy_figures(label_root(out, chosen[ch.name][0]) / ch.name, ch.name, stage / "_extra")
     pages = stage / "book"
+    claims = {}
+    for name, (label, _) in chosen.items():
+        claims.update({k: v for k, v in results.load_claims(label_root(out, label)).items() if k == name})
+    listed = [(c.name, c.title) for c in chapters(root)]
     if (pages / "scorecard.md").exists():
-        claims = {}
-        for name, (label, _) in chosen.items():
-            claims.update({k: v for k, v in results.load_claims(label_root(out, label)).items() if k == name})
-        site.fill_placeholder(pages / "scorecard.md", "scorecard",
-                              site.scorecard_markdown(claims, [(c.name, c.title) for c in chapters(root)]))
+        site.fill_placeholder(pages / "scorecard.md", "scorecard", site.scorecard_markdown(claims, listed))
+    if "<!-- findings -->" in ((pages / "intro.md").read_text() if (pages / "intro.md").exists() else ""):
+        from ..present.scorecard import findings_markdown
+
+        site.fill_placeholder(pages / "intro.md", "findings", findings_markdown(claims, listed))
     if (pages / "running.md").exists():
         site.fill_placeholder(pages / "running.md", "profile-costs",
                               costs.costs_markdown(costs.load(root / "book" / "profile_costs.json"), [c.name for c in chapters(root)]))
-        if "<!-- paper-plan -->" in (pages / "running.md").read_text():
-            from . import plan
+        from . import plan
 
+        if "<!-- paper-plan -->" in (pages / "running.md").read_text():
             site.fill_placeholder(pages / "running.md", "paper-plan", plan.plan_markdown("paper"))
+        if "<!-- paper-gpu-time -->" in (pages / "running.md").read_text():
+            site.fill_placeholder(pages / "running.md", "paper-gpu-time", plan.gpu_time_line("paper"))
     if (pages / "execution_report.md").exists():
         rows = execution_report(out, {name: path for name, (_, path) in chosen.items()})
         for row in rows:  # which profile each page shows, and whether it is the one asked for
             label = row.get("label", row["profile"])
             row["profile"] = label + (f" (asked: {profile}, not run)" if profile and label != profile else "")
-        site.fill_placeholder(pages / "execution_report.md", "execution-report", site.execution_report_markdown(rows))
+        site.fill_placeholder(pages / "execution_report.md", "execution-report", page_edits.execution_report_markdown(rows))
     return stage
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import time
 from datetime import datetime, timezone
@@ -104,7 +105,8 @@ def run_chapter(chapter: Chapter, profile: str = "quick", device: str = "auto", 
                                   "device": resolved, "seconds": round(time.time() - started, 1),
                                   "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                                   "parameters": params, "host": platform.node(), "python": sys.version.split()[0],
-                                  "torch": _torch_version(), "hardware": hardware(resolved)}
+                                  "torch": _torch_version(), "hardware": hardware(resolved),
+                                  **provenance(chapter, {"profile": profile, **params})}
     nbformat.write(nb, partial)
     from ..present.site import widget_state_bytes
 
@@ -114,6 +116,53 @@ def run_chapter(chapter: Chapter, profile: str = "quick", device: str = "auto", 
     os.replace(partial, target)
     failed.unlink(missing_ok=True)
     return target
+
+
+PACKAGES = ("torch", "torchvision", "numpy", "scipy", "matplotlib", "papermill", "jupytext", "myst-nb",
+            "jupyter-book", "paper_repro")  # versions the execution report lists
+
+
+def provenance(chapter: Chapter, params: dict) -> dict:
+    """What a reader needs to re-run this notebook exactly: the repository's commit ("+dirty" with uncommitted
+    changes; "" outside git), the seeds it ran with (every parameter named *seed*, given or default) and the versions
+    of the packages that computed it."""
+    from importlib import metadata
+
+    def run(*cmd: str) -> str:
+        try:
+            return subprocess.run(cmd, cwd=chapter.path.parent, capture_output=True, text=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    commit = run("git", "rev-parse", "--short=10", "HEAD")
+    if commit and run("git", "status", "--porcelain", "--untracked-files=no"):
+        commit += "+dirty"
+    seeds = {p.name: params.get(p.name, p.default) for p in chapter.parameters()
+             if "seed" in p.name and params.get(p.name, p.default) is not None}  # None: the profile's default
+    seeds.update(_config_seeds(chapter.name, params))
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return {"commit": commit, "seeds": seeds, "packages": versions}
+
+
+def _config_seeds(name: str, params: dict) -> dict:
+    """Seed fields of the chapter's config as its ``make_config(profile, **overrides)`` builds it ({} when the
+    chapter has no such function)."""
+    import dataclasses
+    import importlib
+
+    try:
+        module = importlib.import_module(f"paper_repro.experiments.{name}.config")
+        fields = {f.name for f in dataclasses.fields(module.make_config("smoke"))}
+        cfg = module.make_config(params.get("profile", "quick"),
+                                 **{k: v for k, v in params.items() if k in fields and k != "profile"})
+    except Exception:  # noqa: BLE001 - provenance is best effort: a chapter without make_config records none
+        return {}
+    return {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg) if "seed" in f.name}
 
 
 def _resolved_device(device: str) -> str:

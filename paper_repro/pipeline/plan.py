@@ -235,3 +235,19 @@ def plan_markdown(profile: str = "paper", chapters: list[str] | None = None) -> 
         out += ["| " + " | ".join(r) + " |" for r in _rows(plan, cpu, gpu)]
         out.append("")
     return "\n".join(out)
+
+
+def gpu_time_line(profile: str = "paper", chapters: list[str] | None = None) -> str:
+    """One line for the profiles table: the plan's GPU time per chapter and in total (measured rate where
+    ``make gpu-check`` ran, else the assumed peak), e.g. "about 108 d on one GPU as planned (tail_index 3.1 h, ...)"."""
+    names = chapters or [c.name for c in book_chapters()]
+    rates, each, total = gpu_rates(), [], 0.0
+    for name in names:
+        plan = chapter_plan(name, profile)
+        if plan.error:
+            each.append(f"{name} not planned")
+            continue
+        seconds = plan.flops / gpu_rate(name, rates)[0]
+        total += seconds
+        each.append(f"{name} {human_time(seconds)}")
+    return f"about {human_time(total)} on one GPU as planned ({', '.join(each)}; the plan below says how)"

@@ -25,13 +25,20 @@ def fmt(value: Any, digits: int = 3) -> str:
 
 def table_html(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None, *, caption: str = "",
                collapse_after: int = 12, digits: int = 3) -> str:
-    """An HTML table of ``rows`` (dicts); wrapped in a <details> element when longer than ``collapse_after``."""
+    """An HTML table of ``rows`` (dicts), ``$...$`` rendered as math, each cell labelled with its column (a card per
+    row on a phone); wrapped in a <details> element when longer than ``collapse_after``; "" when there are no rows
+    (an empty table is never shown)."""
+    from .scorecard import _html_text
+
     rows = list(rows)
-    columns = list(columns or (rows[0].keys() if rows else []))
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(fmt(r.get(c), digits))}</td>" for c in columns) + "</tr>"
+    if not rows:
+        return ""
+    columns = list(columns or rows[0].keys())
+    head = "".join(f"<th>{_html_text(str(c))}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f'<td data-label="{html.escape(str(c), quote=True)}">'
+                                    f"{_html_text(fmt(r.get(c), digits))}</td>" for c in columns) + "</tr>"
                    for r in rows)
-    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    cap = f"<caption>{_html_text(caption)}</caption>" if caption else ""
     table = (f'<div class="pr-table" style="overflow-x:auto"><table class="table">{cap}<thead><tr>{head}</tr>'
              f"</thead><tbody>{body}</tbody></table></div>")
     if len(rows) > collapse_after:
@@ -44,7 +51,9 @@ def show_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None 
     """Display ``rows`` as a rendered HTML table (see :func:`table_html`)."""
     from IPython.display import HTML, display
 
-    display(HTML(table_html(rows, columns, **kwargs)))
+    text = table_html(rows, columns, **kwargs)
+    if text:
+        display(HTML(text))
 
 
 def show_params(cfg: Any, fields: Iterable[str] | None = None, *, caption: str = "Settings of this run") -> None:

@@ -13,10 +13,10 @@ from ..core.results import output_dir  # noqa: E402
 
 PAGE_WIDTH = 7.0  # inches: the book's text column; a figure this wide is shown at about its natural size
 MAX_WIDTH = 8.0  # inches: wider figures are shrunk by the page and their text becomes too small to read
-STYLE = {  # legible at page width: 10-11 pt text on a <= 7 in figure is 14-16 px on screen
+STYLE = {  # legible at page width: >= 11 pt text on a <= 7 in figure shown at 100 px/in is >= 15 px on screen
     "figure.dpi": 100, "savefig.dpi": 200, "savefig.bbox": "tight", "figure.figsize": (PAGE_WIDTH, 3.6),
-    "font.size": 11, "axes.titlesize": 11.5, "axes.labelsize": 11, "xtick.labelsize": 10, "ytick.labelsize": 10,
-    "legend.fontsize": 9.5, "legend.framealpha": 0.85, "lines.linewidth": 1.6, "lines.markersize": 5,
+    "font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "xtick.labelsize": 11, "ytick.labelsize": 11,
+    "legend.fontsize": 11, "legend.framealpha": 0.85, "lines.linewidth": 1.6, "lines.markersize": 5,
     "axes.grid": True, "grid.alpha": 0.3,
 }
 plt.rcParams.update(STYLE)
@@ -38,11 +38,43 @@ def _in_kernel() -> bool:
     return shell is not None and hasattr(shell, "kernel")
 
 
-def save_figure(fig: plt.Figure, chapter: str, name: str) -> list[Path]:
-    """Save ``fig`` as ``figures/<name>.png`` (200 dpi) and ``.pdf`` in the chapter's output folder.
+FIGURE_URL = "../figures/{chapter}/{name}.png"  # full-size PNG from a chapter page (build copies it there)
 
-    In a notebook it also puts an invisible anchor (``id="fig-<chapter>-<name>"``) above the figure, which the
-    scorecard rows link to. The returned list of paths displays nothing.
+
+MIN_FONT_PT = 11.0  # the smallest text a figure may show at the page width (issue 27); tests/test_outputs.py checks
+
+
+def smallest_font_pt(fig: plt.Figure) -> float:
+    """Size in points of the smallest visible, non-empty text of ``fig`` (inf when it has none)."""
+    from matplotlib.text import Text
+
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    return min(sizes, default=float("inf"))
+
+
+def figure_html(png: bytes, chapter: str, name: str, caption: str, width_in: float,
+                min_font_pt: float = float("inf")) -> str:
+    """The figure as a page shows it: the 2x PNG embedded at its natural width (``width_in`` x 100 CSS px), linked
+    to the full-size file, alt text and a caption from ``caption`` (else the figure's name)."""
+    import base64
+    import html
+
+    alt = html.escape(caption or name.replace("_", " "), quote=True)
+    cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+    src = base64.b64encode(png).decode()
+    shown = min_font_pt * min(1.0, PAGE_WIDTH / width_in) if width_in > 0 else min_font_pt  # shrunk to the page
+    return (f'<figure class="pr-figure" data-min-font-pt="{shown:.1f}"><a href="{FIGURE_URL.format(chapter=chapter, name=name)}" '
+            f'title="open the full-size figure"><img src="data:image/png;base64,{src}" alt="{alt}" '
+            f'style="width: min(100%, {round(width_in * 100)}px)"></a>{cap}</figure>')
+
+
+def save_figure(fig: plt.Figure, chapter: str, name: str, caption: str = "") -> list[Path]:
+    """Save ``fig`` as ``figures/<name>.png`` (200 dpi, twice the screen's 100 px per inch) and ``.pdf`` in the
+    chapter's output folder.
+
+    In a notebook it shows the figure right there (and closes it, so it is not drawn twice): an invisible anchor
+    (``id="fig-<chapter>-<name>"``, which the scorecard rows link to), the 2x PNG linked to its full-size file, with
+    ``caption`` (one sentence: what the figure shows) as alt text and caption. The returned paths display nothing.
     """
     folder = output_dir(chapter) / "figures"
     folder.mkdir(parents=True, exist_ok=True)
@@ -54,7 +86,11 @@ def save_figure(fig: plt.Figure, chapter: str, name: str) -> list[Path]:
 
         from .scorecard import figure_anchor
 
-        display(HTML(f'<div class="pr-figure-anchor" id="{figure_anchor(chapter, name)}"></div>'))
+        png = paths[0].read_bytes()
+        width = int.from_bytes(png[16:20], "big") / plt.rcParams["savefig.dpi"]  # inches of the saved (tight) PNG
+        display(HTML(f'<div class="pr-figure-anchor" id="{figure_anchor(chapter, name)}"></div>'
+                     + figure_html(png, chapter, name, caption, width, smallest_font_pt(fig))))
+        plt.close(fig)
     return paths
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import html
 import re
 
+from ..core.results import counted
+
 VERDICT_ORDER = ("reproduced", "partly", "not reproduced", "inconclusive", "not run")
 VERDICT_MARK = {v: f'<span class="pr-badge pr-{v.replace(" ", "-")}">{v}</span>' for v in VERDICT_ORDER}
 SHORT_TITLES = {  # chapter -> the short name a scorecard heading shows (falls back to the chapter's title)
@@ -39,9 +41,93 @@ def short_title(name: str, title: str = "") -> str:
     return SHORT_TITLES.get(name, title or name)
 
 
+def _as_row(c) -> dict:
+    """A claim as a saved row (dict); :class:`~paper_repro.core.results.Claim` objects are converted."""
+    import dataclasses
+
+    return dataclasses.asdict(c) if dataclasses.is_dataclass(c) else dict(c)
+
+
 def tally(rows: list[dict]) -> dict[str, int]:
-    """Verdict counts of a chapter's paper claims (rows beyond the paper are not counted)."""
-    return {v: sum(c["verdict"] == v for c in rows if not c.get("beyond")) for v in VERDICT_ORDER}
+    """Verdict counts of a chapter's counted claims: paper claims whose target the paper or its released code states
+    (rows beyond the paper, and targets from an abstract, a summary or derived here, are shown apart, not counted)."""
+    rows = [_as_row(c) for c in rows]
+    return {v: sum(c["verdict"] == v for c in rows if counted(c)) for v in VERDICT_ORDER}
+
+
+def shown_apart(rows: list[dict]) -> list[dict]:
+    """Paper claims whose target the paper does not state (abstract, summary, derived here): shown, never tallied."""
+    return [r for r in map(_as_row, rows) if not r.get("beyond") and not counted(r)]
+
+
+def claim_anchor(chapter: str, claim_id: str) -> str:
+    """HTML id of a claim's row on the scorecard page."""
+    return "claim-" + re.sub(r"[^A-Za-z0-9_-]+", "-", f"{chapter}-{claim_id}")
+
+
+def _sentence(text: str) -> str:
+    text = str(text or "").strip()
+    return text if not text or text[-1] in ".!?" else text + "."
+
+
+def verdict_box_html(chapter: str, claims: list, *, scorecard: str = "scorecard.html") -> str:
+    """The box a chapter opens with: its tally (counted rows only) and one sentence per counted claim, each linked to
+    its scorecard row and backing figure; rows shown apart and beyond the paper are counted in one closing line."""
+    rows = [_as_row(c) for c in claims]
+    counts = tally(rows)
+    parts = ", ".join(f"{VERDICT_MARK[v]}&nbsp;{counts[v]}" for v in VERDICT_ORDER[:4] if counts[v])
+    n = sum(counts.values())
+    items = []
+    for r in (r for r in rows if counted(r)):
+        links = f'<a href="{scorecard}#{claim_anchor(chapter, r["id"])}">row</a>'
+        if r.get("figure"):
+            links += f' · <a href="#{figure_anchor(chapter, r["figure"])}">figure</a>'
+        items.append(f'<li>{VERDICT_MARK.get(r["verdict"], html.escape(r["verdict"]))} '
+                     f'{_html_text(_sentence(r["statement"]))} <span class="pr-ours">Here: {_html_text(r["ours"])}'
+                     f'</span> <span class="pr-links">({links})</span></li>')
+    apart, beyond = len(shown_apart(rows)), sum(bool(r.get("beyond")) for r in rows)
+    extra = []
+    if apart:
+        extra.append(f"{apart} more row{'s' * (apart != 1)} whose target the paper does not state")
+    if beyond:
+        extra.append(f"{beyond} row{'s' * (beyond != 1)} beyond the paper")
+    tail = (f'<p class="pr-apart">Shown in the chapter and on the <a href="{scorecard}">scorecard</a> but not '
+            f'counted: {" and ".join(extra)}.</p>') if extra else ""
+    head = (f"<p><b>Verdicts of this run</b> ({n} claim{'s' * (n != 1)} with a target the paper states): {parts}</p>"
+            if n else "<p><b>Verdicts of this run</b>: no claim with a target the paper states was checked.</p>")
+    body = f'<ul class="pr-verdict-list">{"".join(items)}</ul>' if items else ""
+    return f'<div class="pr-verdict-box">{head}{body}{tail}</div>'
+
+
+def findings_markdown(claims: dict[str, list[dict]], chapters: list[tuple[str, str]], *, link_prefix: str = "") -> str:
+    """The index's opening list: per chapter one finding (its first counted claim, else its first row, with the
+    verdict and our number) and its counts; chapters without results are marked not run."""
+    items = []
+    for name, title in chapters:
+        rows = [_as_row(c) for c in claims.get(name) or []]
+        link = f'<a href="{link_prefix}{name}.html">{html.escape(short_title(name, title))}</a>'
+        if not rows:
+            items.append(f"<li>{link}: not run in this build.</li>")
+            continue
+        first = next((r for r in rows if counted(r)), rows[0])
+        counts = tally(rows)
+        n = sum(counts.values())
+        summary = (f"{counts['reproduced']} of {n} counted claims reproduced" if n else
+                   f"{len(rows)} rows beyond or without a stated target, none counted")
+        items.append(f"<li>{link} — {VERDICT_MARK.get(first['verdict'], html.escape(first['verdict']))} "
+                     f"{_html_text(_sentence(first['statement']))} <span class=\"pr-ours\">Here: "
+                     f"{_html_text(first['ours'])}</span> <span class=\"pr-links\">({summary})</span></li>")
+    return f'<div class="pr-verdict-box pr-findings"><ul class="pr-verdict-list">{"".join(items)}</ul></div>\n'
+
+
+def show_verdict_box(chapter: str, claims: list) -> None:
+    """Glue the chapter's verdict box as ``verdict_box``; the chapter's first cell pastes it with
+    ```{glue:} verdict_box``` (myst-nb pastes a later cell's output anywhere in the page)."""
+    from IPython.display import HTML
+
+    from ..core.results import glue
+
+    glue(verdict_box=HTML(verdict_box_html(chapter, claims)))
 
 
 def _claim_rows(name: str, rows: list[dict]) -> str:
@@ -62,7 +148,7 @@ def _claim_rows(name: str, rows: list[dict]) -> str:
         if c.get("dataset"):
             ours += f'<br><span class="pr-source">{_html_text(c["dataset"])}</span>'
         verdict = c["verdict"]
-        body.append(f'<tr class="pr-{verdict.replace(" ", "-")}"><td data-label="verdict" class="pr-verdict">'
+        body.append(f'<tr id="{claim_anchor(name, c["id"])}" class="pr-{verdict.replace(" ", "-")}"><td data-label="verdict" class="pr-verdict">'
                     f'{VERDICT_MARK.get(verdict, html.escape(verdict))}</td><td data-label="claim">{claim}</td>'
                     f'<td data-label="paper">{paper}</td><td data-label="ours">{ours}</td></tr>')
     head = ("<thead><tr><th>verdict</th><th>claim</th><th>paper (source)</th><th>ours</th>"
@@ -81,13 +167,18 @@ def scorecard_markdown(claims: dict[str, list[dict]], chapters: list[tuple[str, 
     for name, title in chapters:
         rows = claims.get(name) or []
         parts.append(f"## {{doc}}`{short_title(name, title)} <{name}>`\n")
-        paper = [c for c in rows if not c.get("beyond")]
+        paper = [c for c in rows if counted(c)]
+        apart = shown_apart(rows)
         beyond = [c for c in rows if c.get("beyond")]
         if not rows:
             parts.append("*Not run: this chapter saved no claims in this build.*\n")
             continue
         parts.append(f"Profile: `{_profiles(rows)}`.\n")
-        parts.append(_claim_rows(name, paper) + "\n" if paper else "No claims of the paper were checked.\n")
+        parts.append(_claim_rows(name, paper) + "\n" if paper else
+                     "No claim with a target the paper states was checked.\n")
+        if apart:
+            parts.append("**The paper's claims without a stated target** (target from the abstract, a summary, or "
+                         f"derived here; shown, not in the tally):\n\n{_claim_rows(name, apart)}\n")
         if beyond:
             parts.append(f"**Beyond the paper** (not in the tally):\n\n{_claim_rows(name, beyond)}\n")
     return "\n".join(parts)

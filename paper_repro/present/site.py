@@ -186,20 +186,6 @@ def setup(app):
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
-def execution_report_markdown(rows: list[dict]) -> str:
-    """Markdown table of each executed chapter's profile, device, run time and date (from notebook metadata)."""
-    if not rows:
-        return "No executed notebooks were found.\n"
-    lines = ["| chapter | profile | device | run time (s) | finished (UTC) | widget state (MB) | torch | host |",
-             "|---|---|---|---:|---|---:|---|---|"]
-    for r in rows:
-        size = r.get("widget_state_bytes", 0) / 1e6
-        lines.append(f"| [{r['chapter']}]({r['chapter']}) | {r['profile']} | {r['device']} | {r['seconds']:.1f} | "
-                     f"{r['finished']} | {size:.2f} | {r.get('torch', '')} | {r.get('host', '')} |")
-    total = sum(r["seconds"] for r in rows)
-    return "\n".join(lines) + f"\n\nTotal: {total:.1f} s ({total / 60:.1f} min).\n"
-
-
 def fill_placeholder(path: Path, marker: str, content: str) -> None:
     """Replace ``<!-- marker -->`` in a staged page by generated content (error if the marker is missing)."""
     text = path.read_text()

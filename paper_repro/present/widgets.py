@@ -36,8 +36,26 @@ def figure_png(fig, dpi: int = 100, min_width_px: int = FRAME_MIN_PX) -> bytes:
     return data
 
 
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def pow2_label(value: float) -> str | None:
+    """``"2⁻¹⁴"`` for an exact power of two 2^k with k <= -4 or k >= 10 (whose decimal form, 6.10352e-05 or 1024,
+    hides the grid's spacing); None otherwise."""
+    import math
+
+    if not (isinstance(value, (int, float)) and value > 0 and math.isfinite(value)):
+        return None
+    mantissa, exp = math.frexp(value)
+    k = exp - 1
+    return f"2{str(k).translate(_SUPERSCRIPT)}" if mantissa == 0.5 and (k <= -4 or k >= 10) else None
+
+
 def _label(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    """A control's option label: powers of two as 2^k, other floats in %g, anything else as str."""
+    if isinstance(value, float):
+        return pow2_label(value) or f"{value:g}"
+    return str(value)
 
 
 def control(name: str, values: Sequence[Any], label: str | None = None) -> W.Widget:
@@ -150,6 +168,7 @@ def explorer(render: Callable[..., Any], grid: Mapping[str, Sequence[Any]], *, l
         panel_body, draw = live(render, live_controls, labels=labels)
         panel = W.Accordion([panel_body], selected_index=None)
         panel.set_title(0, "Live controls (need a running kernel: Jupyter, JupyterLab or Colab)")
+        panel.add_class("paper-repro-live")  # the static book hides it (book/_static/paper_repro.css): no kernel there
         panel.observe(lambda change: draw() if change["new"] == 0 else None, "selected_index")
         parts.append(panel)
     box = W.VBox(parts, layout=W.Layout(max_width="100%", min_width="0"))
