@@ -97,3 +97,15 @@ def test_planned_peak_memory_matches_a_measured_run(tmp_path):
     (tmp_path.parent / "peak_memory.json").write_text(json.dumps(got))  # for the record
     assert got["planned"] > 1e8, "the measured run should be large enough for the RSS to resolve it"
     assert 0.5 <= got["measured"] / got["planned"] <= 1.5, got
+
+
+def test_gpu_time_line_quotes_the_plan(monkeypatch):
+    """The running page's profiles table says what the plan says: per chapter and in total, at the GPU rate."""
+    sweep = plan.SweepPlan("a", "s", runs=1, steps=1, params=1, flops=plan.GPU_ASSUMPTION["flops"] * 86400 * 3,
+                           peak_bytes=1)
+    plans = {"a": plan.ChapterPlan("a", "paper", (sweep,), (), ()),
+             "b": plan.ChapterPlan("b", "paper", (), (), (), error="no plan()")}
+    monkeypatch.setattr(plan, "chapter_plan", lambda name, profile: plans[name])
+    monkeypatch.setattr(plan, "gpu_rates", lambda: {})
+    assert plan.gpu_time_line("paper", ["a", "b"]) == ("about 3 d on one GPU as planned (a 3 d, b not planned; the "
+                                                       "plan below says how)")
