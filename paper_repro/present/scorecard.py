@@ -15,6 +15,7 @@ SHORT_TITLES = {  # chapter -> the short name a scorecard heading shows (falls b
     "sgd_regimes": "Lazy and feature regimes (Sclocchi et al. 2023)",
     "escape_rate": "Power-law escape (Mori et al. 2022)",
     "gradient_structure": "Gradient structure (Xie et al. 2023)",
+    "synthesis": "Synthesis: four papers on the same runs",
 }
 _MATH = re.compile(r"(?<!\\)\$(.+?)(?<!\\)\$")
 
