@@ -35,8 +35,8 @@ def test_one_table_per_chapter_verdict_first():
     tally, paper, beyond = tables(md)  # the tally, tail_index's paper claims, its beyond-the-paper rows
     header = re.findall(r"<th>(.*?)</th>", paper)
     assert header[0] == "verdict" and header[1] == "claim" and "source" in header[2] and header[3] == "ours"
-    assert paper.count("<tr class=") == 3 and beyond.count("<tr class=") == 1
-    first_cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<tr class=[^>]*><td[^>]*>(.*?)</td>", paper)]
+    assert paper.count("<tr id=") == 3 and beyond.count("<tr id=") == 1
+    first_cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<tr id=[^>]*><td[^>]*>(.*?)</td>", paper)]
     assert first_cells == ["reproduced", "inconclusive", "not reproduced"]
     assert "Not run" in md.split("escape_rate>`", 1)[1]  # a chapter without claims says so
     assert "tail_index" not in md.split("escape_rate>`", 1)[1]
