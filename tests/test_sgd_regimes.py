@@ -13,7 +13,7 @@ import torch
 from paper_repro.core.config import ConfigError
 from paper_repro.experiments import sgd_regimes as sr
 from paper_repro.experiments.sgd_regimes import analysis as an
-from paper_repro.experiments.sgd_regimes.claims import chapter_claims
+from paper_repro.experiments.sgd_regimes.claims import fc_claims
 from paper_repro.experiments.sgd_regimes.ensemble import distinct_batches, outputs, stack, train_ensemble
 from paper_repro.experiments.sgd_regimes.mnas import largest_activation, mnas
 from paper_repro.experiments.sgd_regimes.nets import mlp
@@ -32,12 +32,17 @@ def test_config_rejects_bad_values(bad, match):
 
 
 def test_paper_preset_uses_the_released_grids():
-    p = sr.PRESETS["paper"]
+    p = sr.PRESETS["paper_full"]
     assert p.lazy_P == (1024, 2048, 4096, 8192, 16384) and p.seeds == 5 and p.batch_size == 16
     assert p.lazy_T == tuple(2.0 ** i for i in range(-13, 3)) and p.mnas_T == tuple(2.0 ** i for i in range(-20, 1))
     assert p.phase_alphas == tuple(2.0 ** i for i in range(-14, 12))
     np.testing.assert_allclose(np.array(p.phase_T) * 16 * 128, 2.0 ** np.arange(-15, 16))  # released dt grid
     assert p.lazy_alpha == 32768 and p.width == 128 and p.depth == 5 and p.mnas_width == 64
+    small = sr.PRESETS["paper"]  # every sweep and figure; the MNAS grids thinned, inside the released ranges
+    assert sr.paper_paths(small) == sr.paper_paths(p) and small.phase_T == p.phase_T and small.lazy_T == p.lazy_T
+    for name in ("mnas_T", "mnas_phase_alphas", "mnas_phase_T"):
+        got, full = getattr(small, name), getattr(p, name)
+        assert set(got) < set(full) and min(got) == min(full) and max(full) / max(got) <= 8
     q = sr.PRESETS["quick"]
     assert min(q.lazy_T) <= 2.0 ** -13 and q.seeds >= 3 and q.n_test >= 10_000
 
@@ -175,9 +180,10 @@ def test_claims_have_sources_and_interval_verdicts():
     opt = an.OptimalT(alpha=np.array([0.25, 0.5, 1.0]), T_opt=np.array([0.1, 0.2, 0.4]), at_edge=np.zeros(3, bool),
                       at_stability=np.zeros(3, bool), T_div=np.full(3, np.nan), k=1.0, err_k=1.0, k_div=np.nan,
                       err_k_div=np.nan, fitted=np.ones(3, bool))
-    claims = chapter_claims(cfg, eff, eff, opt, cross, fits, {0.0: an.fit_power([1, 2, 1, 2], [1, 1, 2, 2],
-                                                                                [1, 2, 1.5, 3])})
-    assert all(c.source for c in claims)
+    opp = sr.effects.opposite_effects(tab, eff, eff, 10_000)
+    claims = fc_claims(cfg, {"lazy": eff, "feat": eff, "sweep": eff, "opposite": opp}, opt, cross, fits,
+                       (0, 0, "inconclusive"))
+    assert all(c.source and c.basis == "abstract" for c in claims)  # the paper's body was not read
     k = next(c for c in claims if c.id == "T_opt_k")
     assert k.verdict == "inconclusive"  # 1.0 ± 2: contains 0 and 1
     assert next(c for c in claims if c.id == "noise_regimes").verdict == "not reproduced"  # same effect in both

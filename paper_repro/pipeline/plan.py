@@ -46,6 +46,12 @@ class SweepPlan:
     peak_bytes: int  # peak memory of one run (device memory on a GPU), from the shapes
     datasets: tuple[str, ...] = ()  # datasets the sweep reads (names accepted by paper_repro.core.fetch)
     note: str = ""  # how the numbers were derived / what dominates
+    worst_flops: float = 0.0  # FLOPs if every run went to its step cap (0: the same as flops: no early stopping)
+
+    @property
+    def worst(self) -> float:
+        """FLOPs in the worst case (every run at its cap)."""
+        return max(self.worst_flops, self.flops)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,6 +84,10 @@ class ChapterPlan:
     @property
     def flops(self) -> float:
         return sum(s.flops for s in self.sweeps)
+
+    @property
+    def worst(self) -> float:
+        return sum(s.worst for s in self.sweeps)
 
     @property
     def peak_bytes(self) -> int:
@@ -172,22 +182,25 @@ def human_time(seconds: float) -> str:
     return f"{seconds:.2g} s"
 
 
+def _worst(s, gpu: float) -> str:
+    return human_time(s.worst / gpu) if s.worst > 1.001 * s.flops else "same"
+
+
 def _rows(plan: ChapterPlan, cpu: float, gpu: float) -> list[list[str]]:
     rows = [[s.name, f"{s.runs:,}", f"{s.steps:,}", f"{s.params:,}", f"{s.flops:.3g}", human_bytes(s.peak_bytes),
-             human_time(s.flops / cpu), human_time(s.flops / gpu)] for s in plan.sweeps]
+             human_time(s.flops / cpu), human_time(s.flops / gpu), _worst(s, gpu)] for s in plan.sweeps]
     rows.append(["total", f"{plan.runs:,}", "", "", f"{plan.flops:.3g}", human_bytes(plan.peak_bytes),
-                 human_time(plan.flops / cpu), human_time(plan.flops / gpu)])
+                 human_time(plan.flops / cpu), human_time(plan.flops / gpu), _worst(plan, gpu)])
     return rows
 
 
-HEAD = ["sweep", "runs", "steps/run", "params/model", "FLOPs", "peak memory/run", "CPU here", "GPU (assumed)"]
-
-
-KEY_FIRST = (0, 7, 6, 1, 2, 3, 4, 5)  # the page's column order: sweep, GPU, CPU here, runs, steps, params, FLOPs, memory
+HEAD = ["sweep", "runs", "steps/run", "params/model", "FLOPs", "peak memory/run", "CPU here", "GPU (assumed)",
+        "GPU, every run at its cap"]
+KEY_FIRST = (0, 7, 8, 6, 1, 2, 3, 4, 5)  # the page's columns: sweep, GPU (predicted, at the cap), CPU, runs, shapes
 
 
 def _head(measured: bool) -> list[str]:
-    return HEAD[:-1] + ["GPU (measured)" if measured else "GPU (assumed)"]
+    return HEAD[:-2] + ["GPU (measured)" if measured else "GPU (assumed)", HEAD[-1]]
 
 
 def _datasets_line(plan: ChapterPlan) -> str:
@@ -245,13 +258,17 @@ def gpu_time_line(profile: str = "paper", chapters: list[str] | None = None) -> 
     """One line for the profiles table: the plan's GPU time per chapter and in total (measured rate where
     ``make gpu-check`` ran, else the assumed peak), e.g. "about 108 d on one GPU as planned (tail_index 3.1 h, ...)"."""
     names = chapters or [c.name for c in book_chapters()]
-    rates, each, total = gpu_rates(), [], 0.0
+    rates, each, total, total_worst = gpu_rates(), [], 0.0, 0.0
     for name in names:
         plan = chapter_plan(name, profile)
         if plan.error:
             each.append(f"{name} not planned")
             continue
-        seconds = plan.flops / gpu_rate(name, rates)[0]
+        rate = gpu_rate(name, rates)[0]
+        seconds, worst = plan.flops / rate, plan.worst / rate
         total += seconds
-        each.append(f"{name} {human_time(seconds)}")
-    return f"about {human_time(total)} on one GPU as planned ({', '.join(each)}; the plan below says how)"
+        total_worst += worst
+        each.append(f"{name} {human_time(seconds)}" + (f" (at most {human_time(worst)})" if worst > 1.001 * seconds
+                                                       else ""))
+    most = f", at most {human_time(total_worst)} if every run went to its cap" if total_worst > 1.001 * total else ""
+    return f"about {human_time(total)} on one GPU as planned{most} ({', '.join(each)}; the plan below says how)"

@@ -4,8 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import norm
 from scipy.stats import t as t_dist
+
+from .effects import NoiseEffect, error_onset, noise_effect  # noqa: F401  (re-exported)
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ class Crossover:
     onset: np.ndarray     # smallest T whose seed-mean test error differs from the smallest T's by > 2 SE
 
 
-def crossover(table: dict, level: float, n_boot: int = 200, seed: int = 0) -> Crossover:
+def crossover(table: dict, level: float, n_boot: int = 200, seed: int = 0, n_test: int = 10_000) -> Crossover:
     """Per P the level crossing of the seed-mean weight change; a from log T_c vs log P; seeds bootstrapped."""
     ok = np.asarray(table["status"]) != "capped"
     T, P, w, s = (np.asarray(table[k], float)[ok] for k in ("T", "P", "weight_change", "seed"))
@@ -161,76 +162,8 @@ def crossover(table: dict, level: float, n_boot: int = 200, seed: int = 0) -> Cr
     tc_err = np.array([np.nanstd(np.log(tcb[:, j])) if np.isfinite(tcb[:, j]).sum() > 1 else np.nan
                        for j in range(len(Ps))])
     err_a = _t_mean([estimate([q])[1] for q in seeds])[1]  # a of each seed alone: few seeds, so a t-interval
-    onset = np.array([error_onset(table, p) for p in Ps])
+    onset = np.array([error_onset(table, p, n_test) for p in Ps])
     return Crossover(P=Ps, T_c=tc, T_c_err=tc_err, a=float(a), err_a=float(err_a), level=float(level), onset=onset)
-
-
-def _mean_se(e: np.ndarray, n_test: int) -> tuple[float, float]:
-    """Mean over seeds and its standard error: seed scatter, or binomial when one seed."""
-    m = float(np.mean(e))
-    if len(e) > 1:
-        return m, float(np.std(e, ddof=1) / np.sqrt(len(e)))
-    return m, float(np.sqrt(m * (1 - m) / n_test))
-
-
-def error_onset(table: dict, P: float, n_test: int = 10_000) -> float:
-    """Smallest T whose seed-mean test error differs from that at the smallest T by more than 2 SE."""
-    sel = (table["P"] == P) & (table["status"] == "fitted")
-    Ts = np.unique(table["T"][sel])
-    if len(Ts) < 2:
-        return np.nan
-    m0, s0 = _mean_se(table["test_error"][sel & (table["T"] == Ts[0])], n_test)
-    for t in Ts[1:]:
-        m, s = _mean_se(table["test_error"][sel & (table["T"] == t)], n_test)
-        if abs(m - m0) > 2 * np.hypot(s, s0):
-            return float(t)
-    return np.nan
-
-
-@dataclass(frozen=True)
-class NoiseEffect:
-    """err(T_opt) - err(smallest T) at one alpha and P, seed-averaged, with its standard error."""
-
-    alpha: float
-    P: float
-    T_low: float
-    T_opt: float
-    effect: float       # err(T_opt) - err(T_low) <= 0: how much the best noise level helps
-    err: float          # its standard error (seed scatter of both means)
-    T_high: float       # largest T whose seeds all fitted
-    effect_high: float  # err(T_high) - err(T_low) (> 0: the largest noise hurts)
-    err_high: float
-    seeds: int
-    z_helps: float = 2.0  # critical value for "helps": T_opt is the best of m temperatures, so Bonferroni over m
-
-    @property
-    def significant(self) -> bool:
-        return bool(np.isfinite(self.effect) and abs(self.effect) > self.z_helps * self.err)
-
-    @property
-    def verdict(self) -> str:
-        """'helps' (T_opt beats T -> 0 by > z_helps SE), 'hurts' (largest T worse by > 2 SE), else no effect."""
-        if np.isfinite(self.effect) and self.effect < -self.z_helps * self.err:
-            return "helps"
-        if np.isfinite(self.effect_high) and self.effect_high > 2 * self.err_high:
-            return "hurts"
-        return "no significant effect"
-
-
-def noise_effect(table: dict, alpha: float, P: float, n_test: int) -> NoiseEffect:
-    """T_opt = argmin of the seed-mean error over T whose seeds all fitted; compared with the smallest such T."""
-    sel = (table["alpha"] == alpha) & (table["P"] == P)
-    Ts = [t for t in np.unique(table["T"][sel]) if (table["status"][sel & (table["T"] == t)] == "fitted").all()]
-    if len(Ts) < 2:
-        return NoiseEffect(float(alpha), float(P), np.nan, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan, 0)
-    stats = [_mean_se(table["test_error"][sel & (table["T"] == t)], n_test) for t in Ts]
-    j = int(np.argmin([m for m, _ in stats]))
-    n = int((sel & (table["T"] == Ts[0])).sum())
-    eff = stats[j][0] - stats[0][0]
-    z_helps = float(norm.ppf(1 - 0.025 / (len(Ts) - 1)))  # selecting the best of len(Ts) - 1 candidates
-    return NoiseEffect(float(alpha), float(P), float(Ts[0]), float(Ts[j]), float(eff),
-                       float(np.hypot(stats[j][1], stats[0][1])) if j else 0.0, float(Ts[-1]),
-                       float(stats[-1][0] - stats[0][0]), float(np.hypot(stats[-1][1], stats[0][1])), n, z_helps)
 
 
 @dataclass(frozen=True)
@@ -315,5 +248,11 @@ def fmt_pow2(v: float) -> str:
 
 
 def fmt(x: float, e: float) -> str:
-    """'0.52 ± 0.04' (NaN-safe)."""
-    return "n/a" if not np.isfinite(x) else f"{x:.2f} ± {e:.2f}" if np.isfinite(e) else f"{x:.2f}"
+    """'0.52 ± 0.08': x ± 2e, the 95 % interval of the estimators here (NaN-safe; more digits when the
+    interval would round to 0.00)."""
+    if not np.isfinite(x):
+        return "n/a"
+    if not np.isfinite(e) or e <= 0:
+        return f"{x:.2f} (no error estimate)"
+    d = max(2, int(-np.floor(np.log10(2 * e))))
+    return f"{x:.{d}f} ± {2 * e:.{d}f}"

@@ -132,11 +132,42 @@ def _layer_changes(final: dict, init: dict) -> tuple[np.ndarray, np.ndarray]:
     return layer, torch.sqrt(num / den).cpu().numpy()
 
 
+def _groups(train_index: torch.Tensor, n_np: np.ndarray) -> list[tuple[np.ndarray, torch.Tensor]]:
+    """[(members, rows)]: members whose index rows agree on the group's longest n_train, and those rows."""
+    out: list = []
+    for i in np.argsort(-n_np, kind="stable"):
+        row = train_index[i, :n_np[i]]
+        for g, (members, rows) in enumerate(out):
+            if len(rows) >= len(row) and torch.equal(rows[:len(row)], row):
+                out[g] = (np.append(members, i), rows)
+                break
+        else:
+            out.append((np.array([i]), row))
+    return out
+
+
+def _check(params, base, x, y, f0_a, al_a, n_a, active, groups, ev):
+    """(unfitted count, alpha x training hinge loss) of each active member on its own training rows."""
+    pos = {int(m): j for j, m in enumerate(active)}
+    n_unfit = torch.zeros(len(active), dtype=torch.long, device=x.device)
+    loss = torch.zeros(len(active), dtype=x.dtype, device=x.device)
+    for members, rows in groups:
+        sel = torch.as_tensor([pos[int(m)] for m in members if int(m) in pos], dtype=torch.long, device=x.device)
+        if not len(sel):
+            continue
+        sub = {n: p[sel] for n, p in params.items()}
+        z = al_a[sel, None] * y[rows][None, :] * (outputs(sub, base, x[rows], **ev) - f0_a[sel][:, rows])
+        m = torch.arange(len(rows), device=x.device)[None, :] < n_a[sel][:, None]
+        n_unfit[sel] = ((z < 1) & m).sum(1)
+        loss[sel] = (torch.relu(1 - z) * m).sum(1) / m.sum(1)
+    return n_unfit, loss
+
+
 def train_ensemble(models: list[nn.Module], x: torch.Tensor, y: torch.Tensor, x_test: torch.Tensor,
                    y_test: torch.Tensor, *, alpha, lr, n_train=None, seeds=None, batch_size: int = 16,
                    max_steps: int = 10_000, check_every: int = 100, stop_when_fitted: bool = True,
                    progress: bool = False, eval_chunk: int = 1024, member_chunk: int = 16,
-                   check_growth: float = 0.0) -> EnsembleResult:
+                   check_growth: float = 0.0, train_index: torch.Tensor | None = None) -> EnsembleResult:
     """Train k members by SGD, w <- w - dt_k grad <l(alpha_k F, y)/alpha_k>_batch, until each fits its set.
 
     ``lr`` is the released code's dt (= T h B). The full training set is checked at multiples of ``check_every``
@@ -144,14 +175,18 @@ def train_ensemble(models: list[nn.Module], x: torch.Tensor, y: torch.Tensor, x_
     exactly zero leaves the ensemble and its t* is the step after its last non-zero gradient. A zero training loss
     means every later batch gradient is zero, so the cadence changes neither the status nor t* nor the weights of
     fitted and capped members (each member keeps its own batch stream); it only moves the step at which a
-    divergence is detected (``steps`` of diverged members), and the cost.
+    divergence is detected (``steps`` of diverged members), and the cost. ``train_index`` [k, >= n_train]: member
+    i trains on x[train_index[i, :n_train[i]]] (its own draw, as released); None: on x[:n_train[i]].
     """
     k, device = len(models), x.device
     alpha_np, lr_np = _as_array(alpha, k, float), _as_array(lr, k, float)
     n_np = _as_array(len(x) if n_train is None else n_train, k, np.int64)
     seeds_np = _as_array(range(k) if seeds is None else seeds, k, np.int64)
-    if n_np.max() > len(x):
+    if n_np.max() > (len(x) if train_index is None else train_index.shape[1]):
         raise ValueError(f"n_train up to {n_np.max()} but only {len(x)} training points were given")
+    if train_index is None:
+        train_index = torch.arange(int(n_np.max()), device=device).expand(k, -1)
+    train_index = train_index.to(device)
     params, base = stack(models)
     params = {n: p.to(device) for n, p in params.items()}
     init = {n: p.clone() for n, p in params.items()}
@@ -161,7 +196,8 @@ def train_ensemble(models: list[nn.Module], x: torch.Tensor, y: torch.Tensor, x_
     gens = [torch.Generator().manual_seed(int(s)) for s in seeds_np]
     alpha_t = torch.tensor(alpha_np, dtype=x.dtype, device=device)
     lr_t = torch.tensor(lr_np, dtype=x.dtype, device=device)
-    mask = torch.arange(len(x), device=device)[None, :] < torch.tensor(n_np, device=device)[:, None]
+    groups = _groups(train_index, n_np)  # members sharing a training draw are checked on it together
+    n_t = torch.as_tensor(n_np, device=device)
     step_fn = _sgd_step(base)
     active = np.arange(k)
     status = np.array(["capped"] * k, dtype=object)
@@ -170,7 +206,8 @@ def train_ensemble(models: list[nn.Module], x: torch.Tensor, y: torch.Tensor, x_
     step = next_check = 0
     while len(active) and step < max_steps:
         n_steps = min(check_every, max_steps - step)
-        idx = torch.stack([distinct_batches(gens[i], int(n_np[i]), n_steps, batch_size) for i in active]).to(device)
+        idx = torch.stack([train_index[i][distinct_batches(gens[i], int(n_np[i]), n_steps, batch_size).to(device)]
+                           for i in active])
         a_idx = torch.as_tensor(active, device=device)
         lr_a, al_a, f0_a, y_b = lr_t[a_idx], alpha_t[a_idx], f0[a_idx], y[idx]
         moved = torch.zeros(len(active), n_steps, dtype=torch.bool, device=device)
@@ -185,10 +222,7 @@ def train_ensemble(models: list[nn.Module], x: torch.Tensor, y: torch.Tensor, x_
         if step < next_check and step < max_steps:
             continue
         next_check = step + check_every * max(1, int(step * check_growth / check_every))
-        z = al_a[:, None] * y[None, :] * (outputs(params, base, x, **ev) - f0_a)
-        m = mask[a_idx]
-        n_unfit = ((z < 1) & m).sum(1)
-        train_loss = (torch.relu(1 - z) * m).sum(1) / m.sum(1)
+        n_unfit, train_loss = _check(params, base, x, y, f0_a, al_a, n_t[a_idx], active, groups, ev)
         row_loss, row_unfit = np.full(k, np.nan), np.full(k, np.nan)
         row_loss[active] = train_loss.cpu().numpy()
         row_unfit[active] = n_unfit.cpu().numpy() / n_np[active]

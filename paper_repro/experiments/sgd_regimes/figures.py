@@ -1,9 +1,11 @@
 """Figures of chapter 2 in the paper's units: phase diagram, lazy weight change and T_c(P), scaling, perceptron."""
 from __future__ import annotations
 
+import matplotlib.ticker
 import numpy as np
 
 from ...present.plotting import subplots
+from .effects import capped_counts
 
 
 def _mean_by(table, sel, by="T", key="test_error", log=False):
@@ -44,11 +46,14 @@ def plot_phase(table: dict, opt=None, ax=None):
                 err[i, j] = table["test_error"][sel].mean()
     mesh = ax.pcolormesh(_edges(al), _edges(Ts), err, cmap="viridis_r", shading="flat")
     ax.figure.colorbar(mesh, ax=ax, label="test error")
-    for status, kw in (("capped", dict(marker="s", facecolors="none", edgecolors="k")),
+    for status, kw in (("capped", dict(marker="s", s=160, facecolors="none", edgecolors="k")),
                        ("diverged", dict(marker="x", c="r"))):
         sel = table["status"] == status
         if sel.any():
-            ax.scatter(table["alpha"][sel], table["T"][sel], label=status, **kw)
+            ax.scatter(table["alpha"][sel], table["T"][sel], label=status + (" (number: capped seeds of the cell)"
+                                                                             if status == "capped" else ""), **kw)
+    for (a, T), n in capped_counts(table).items():
+        ax.annotate(str(n), (a, T), ha="center", va="center", fontsize=11, color="k")
     if opt is not None:
         used = np.isfinite(opt.T_opt) & ~opt.at_edge
         ax.plot(opt.alpha[used], opt.T_opt[used], "w*", ms=11, mec="k", label=r"$T_\mathrm{opt}(\alpha)$")
@@ -56,9 +61,10 @@ def plot_phase(table: dict, opt=None, ax=None):
         if np.isfinite(opt.k):
             a = opt.alpha[opt.fitted]
             c = np.exp(np.mean(np.log(opt.T_opt[opt.fitted]) - opt.k * np.log(a)))
-            ax.plot(a, c * a ** opt.k, "w--", lw=1.5, label=rf"$\alpha^{{k}}$, $k = {opt.k:.2f} \pm {opt.err_k:.2f}$")
+            ax.plot(a, c * a ** opt.k, "w--", lw=1.5,
+                    label=rf"$\alpha^{{k}}$, $k = {opt.k:.2f} \pm {2 * opt.err_k:.2f}$")
     ax.set(xscale="log", yscale="log", xlabel=r"$\alpha$", ylabel=r"$T = \mathrm{d}t / (B h)$")
-    ax.legend(fontsize=8, loc="lower right", facecolor="0.8")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, facecolor="0.8")
     return ax
 
 
@@ -84,7 +90,7 @@ def plot_lazy(table: dict, cross, axes=None):
                 ax.axvline(cross.T_c[i], color=f"C{i}", ls=":")
     axes[0].axhline(cross.level, color="k", lw=0.8, ls="--", label="kernel-regime exit level")
     axes[0].set(xscale="log", yscale="log", ylabel=r"$\|w - w_0\| / \|w_0\|$")
-    _legend(axes[0], fontsize=8, ncol=2)
+    _legend(axes[0], loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0)
     axes[1].set(xscale="log", xlabel=r"$T$", ylabel="test error")
     good = np.isfinite(cross.T_c)
     if not good.any():
@@ -96,9 +102,9 @@ def plot_lazy(table: dict, cross, axes=None):
     if good.sum() >= 2:
         c = np.polyfit(np.log(cross.P[good]), np.log(cross.T_c[good]), 1)
         axes[2].plot(cross.P, np.exp(np.polyval(c, np.log(cross.P))), "k--",
-                     label=rf"$P^{{-a}}$, $a = {cross.a:.2f} \pm {cross.err_a:.2f}$")
+                     label=rf"$P^{{-a}}$, $a = {cross.a:.2f} \pm {2 * cross.err_a:.2f}$")
     axes[2].set(xscale="log", yscale="log", xlabel=r"$P$", ylabel=r"$T_c$")
-    axes[2].legend(fontsize=8)
+    axes[2].legend(loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0)
     return axes
 
 
@@ -118,7 +124,7 @@ def plot_scaling(table: dict, fits: dict, axes=None):
             Ts = np.unique(table["T"][table["status"] == "fitted"])
             ax.loglog(Ts, np.exp(fit.log_C) * Ts ** fit.e_T, "k--", label=f"fit: $T^{{{fit.e_T:.2f}}}$")
         ax.set(xlabel=r"$T$", ylabel=label)
-        _legend(ax, fontsize=8, ncol=2)
+        _legend(ax, loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0)
     return axes
 
 
@@ -135,7 +141,34 @@ def plot_perceptron(table: dict, fits: dict, axes=None):
                           label=rf"$\chi = {chi:g}$, $T = 2^{{{np.log2(T):.0f}}}$" if key == "w_par" else None)
     axes[0].set(xlabel=r"$P$", ylabel=r"$w_\parallel$")
     axes[1].set(xlabel=r"$P$", ylabel=r"$t^*$")
-    _legend(axes[0], fontsize=7, ncol=2)
+    for ax in axes[:2]:
+        _int_ticks(ax, np.unique(table["P"]))
+    _legend(axes[0], loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0)
+    return axes
+
+
+def _int_ticks(ax, values):
+    """Log axis ticked at ``values`` with integer labels (no overlapping minor labels)."""
+    ax.set_xticks(values, [f"{v:.0f}" for v in values])
+    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+
+
+def plot_local(local: dict, rates: dict, axes):
+    """Local P-slopes of w_par, w_par/||w_perp|| and ||w_perp|| (one panel each) per chi, with the predictions
+    (dotted) and, in the legend, the verdict and the share of the rule's verdicts on its controls."""
+    label = {"w_par": r"$w_\parallel$", "ratio": r"$w_\parallel/\|w_\perp\|$", "w_perp": r"$\|w_\perp\|$"}
+    for ax, key in zip(axes, label):
+        ax.set_xscale("log")
+        for i, ((chi, _), ex) in enumerate((ck, e) for ck, e in local.items() if ck[1] == key):
+            P = np.array(ex.pairs, float)
+            pos, neg = rates.get((chi, key), (np.nan, np.nan))
+            ax.errorbar(np.sqrt(P.prod(1)) * (1 + 0.04 * i), ex.slope, 2 * ex.err, fmt="o-" if i == 0 else "s--",
+                        color=f"C{i}", capsize=3,
+                        label=rf"$\chi = {chi:g}$: {ex.verdict} (controls {pos:.0%} / {neg:.0%})")
+            ax.axhline(ex.target, color=f"C{i}", ls=":", lw=1.2)
+            _int_ticks(ax, np.unique(P))
+        ax.set(xlabel=r"$P$ (ticks: the grid; points: between neighbours)", ylabel="local slope of\n" + label[key])
+        _legend(ax, loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0)
     return axes
 
 

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import torch
 
 from ...pipeline.plan import SweepPlan, SweepProbe
+from . import stopping
 from .perceptron import estimate_cost
 from .run import CHAPTER, SGDRegimesConfig
 
@@ -63,35 +65,58 @@ def mnas_peak_bytes(cfg: SGDRegimesConfig, in_shape: tuple, h: int, params: int)
                      + cfg.members_per_job * 3 * params)
 
 
-def plan(cfg: SGDRegimesConfig) -> list[SweepPlan]:
-    """Per sweep: runs, step cap, parameters, FLOPs (3 x forward per trained point, plus evaluations), peak bytes."""
+def _cells(law, kind: str, alphas, Ts, Ps, seeds: int, h: int, B: int, cap: int) -> tuple[int, float]:
+    """(runs, predicted total steps) of a grid: each run min(cap, t*/dt) from the measured law; without a law
+    every run at the cap."""
+    A, T, P = (g.ravel() for g in np.meshgrid(np.asarray(alphas, float), np.asarray(Ts, float),
+                                              np.asarray(Ps, float), indexing="ij"))
+    runs = len(A) * seeds
+    if law is None:
+        return runs, float(runs * cap)
+    t = stopping.phase_time(law, A, T, P) if kind == "phase" else stopping.lazy_time(law, T, P)
+    return runs, float(seeds * stopping.steps(t, T, h, B, cap).sum())
+
+
+def _sweep(name, runs, total, cap, params, step_flops, eval_flops, P_eval, cfg, peak, ds, note) -> SweepPlan:
+    """One sweep priced at its predicted steps, and (``worst_flops``) with every run at the cap."""
+    evals = (total / cfg.check_every * P_eval + runs * cfg.n_test) * eval_flops
+    worst = (runs * cap * step_flops + (runs * cap / cfg.check_every * P_eval + runs * cfg.n_test) * eval_flops)
+    flops = total * step_flops + evals
+    return SweepPlan(CHAPTER, name, runs, int(total / max(runs, 1)),
+                     params, flops, peak, (ds,), note, worst_flops=worst)
+
+
+def plan(cfg: SGDRegimesConfig, law: dict | None = None) -> list[SweepPlan]:
+    """Per sweep: runs, predicted steps per run (the quick run's measured stopping-time law, ``stopping``; the cap
+    when no law is stored), parameters, FLOPs (3 x forward per trained point, plus evaluations), peak bytes."""
+    law = stopping.load(CHAPTER) if law is None else law
+    how = ("steps: t*/dt from the stopping-time law measured in the quick run" if law else
+           "steps = the cap (no stored stopping-time law: run the quick profile first)")
     out, B, bytes_ = [], cfg.batch_size, 4 if cfg.dtype == "float32" else 8
     fc = _fc_params(cfg, 784)
-    runs = len(cfg.phase_alphas) * len(cfg.phase_T) * cfg.phase_seeds
-    evals = runs * (cfg.phase_max_steps // cfg.check_every * cfg.phase_P + cfg.n_test) * 2 * fc
-    out.append(SweepPlan(CHAPTER, "phase diagram (FC GELU, MNIST)", runs, cfg.phase_max_steps, fc,
-                         runs * cfg.phase_max_steps * 6 * B * fc + evals,
-                         _fc_peak(cfg, 784, fc, bytes_),
-                         ("mnist",), "steps = the cap (an upper bound); evaluation in chunks"))
+    runs, total = _cells(law, "phase", cfg.phase_alphas, cfg.phase_T, (cfg.phase_P,), cfg.phase_seeds, cfg.width, B,
+                         cfg.phase_max_steps)
+    out.append(_sweep("phase diagram (FC GELU, MNIST)", runs, total, cfg.phase_max_steps, fc, 6 * B * fc, 2 * fc,
+                      cfg.phase_P, cfg, _fc_peak(cfg, 784, fc, bytes_), "mnist", how))
     for ds in cfg.lazy_datasets:
         d = 784 if ds == "mnist" else 3072
-        p, runs = _fc_params(cfg, d), len(cfg.lazy_P) * len(cfg.lazy_T) * cfg.seeds
-        evals = runs * (cfg.max_steps // cfg.check_every * max(cfg.lazy_P) + cfg.n_test) * 2 * p
-        out.append(SweepPlan(CHAPTER, f"lazy sweep (FC, {ds})", runs, cfg.max_steps, p,
-                             runs * cfg.max_steps * 6 * B * p + evals,
-                             _fc_peak(cfg, d, p, bytes_),
-                             (ds,), "steps = the cap (an upper bound)"))
-    mnas_sweeps = [(f"lazy sweep (MNAS, {ds})", ds, cfg.mnas_width, B, len(cfg.mnas_P) * len(cfg.mnas_T)
-                    * cfg.mnas_seeds, max(cfg.mnas_P, default=0), cfg.max_steps) for ds in cfg.mnas_datasets]
-    mnas_sweeps += [(f"phase diagram (MNAS, {ds})", ds, cfg.mnas_phase_width, cfg.mnas_phase_batch_size,
-                     len(cfg.mnas_phase_alphas) * len(cfg.mnas_phase_T) * cfg.mnas_phase_seeds, cfg.phase_P,
+        p = _fc_params(cfg, d)
+        runs, total = _cells(law, "lazy", (cfg.lazy_alpha,), cfg.lazy_T, cfg.lazy_P, cfg.seeds, cfg.width, B,
+                             cfg.max_steps)
+        out.append(_sweep(f"lazy sweep (FC, {ds})", runs, total, cfg.max_steps, p, 6 * B * p, 2 * p,
+                          max(cfg.lazy_P), cfg, _fc_peak(cfg, d, p, bytes_), ds, how))
+    mnas_sweeps = [(f"lazy sweep (MNAS, {ds})", ds, cfg.mnas_width, B, "lazy", (cfg.lazy_alpha,), cfg.mnas_T,
+                    cfg.mnas_P, cfg.mnas_seeds, cfg.max_steps) for ds in cfg.mnas_datasets]
+    mnas_sweeps += [(f"phase diagram (MNAS, {ds})", ds, cfg.mnas_phase_width, cfg.mnas_phase_batch_size, "phase",
+                     cfg.mnas_phase_alphas, cfg.mnas_phase_T, (cfg.phase_P,), cfg.mnas_phase_seeds,
                      cfg.phase_max_steps) for ds in cfg.mnas_phase_datasets]
-    for name, ds, h, bs, runs, P, steps in mnas_sweeps:
+    for name, ds, h, bs, kind, alphas, Ts, Ps, seeds, cap in mnas_sweeps:
         p, f = _mnas_cost(cfg, ds, h)
-        evals = runs * (steps // cfg.check_every * P + cfg.n_test) * f
-        out.append(SweepPlan(CHAPTER, name, runs, steps, p, runs * steps * 3 * bs * f + evals,
-                             mnas_peak_bytes(cfg, IN_SHAPE[ds], h, p), (ds,),
-                             "peak: 7 activation-sized buffers of member_chunk x eval_chunk images (measured)"))
+        runs, total = _cells(law, kind, alphas, Ts, Ps, seeds, h, bs, cap)
+        out.append(_sweep(name, runs, total, cap, p, 3 * bs * f, f, max(Ps), cfg,
+                          mnas_peak_bytes(cfg, IN_SHAPE[ds], h, p), ds,
+                          how + " (the FC nets' law, assumed for the CNN); peak: 7 activation-sized buffers of "
+                          "member_chunk x eval_chunk images (measured)"))
     cells = [estimate_cost(P, cfg.perc_d, cfg.perc_alpha * T, chi, cfg.perc_batch_size)
              for chi in cfg.perc_chis for P in cfg.perc_P for T in cfg.perc_T]
     out.append(SweepPlan(CHAPTER, "perceptron (event-driven)", len(cells) * cfg.perc_seeds,

@@ -16,14 +16,12 @@ from ...core.config import (PROFILES, ConfigError, check_choice, check_positive,
 from ...core.data import load_dataset
 from ...core.results import output_dir
 from ...pipeline.sweep import run_sweep
+from .data import NORMALISATION, TASK, load_runs
 from .ensemble import train_ensemble
 from .nets import mlp
 from .perceptron import generalization_error, sample_data, train
 
 CHAPTER = "sgd_regimes"
-# released edm/dataset.py: (pixel - mean) / std with these scalars, labels even/animal +1
-NORMALISATION = {"mnist": (33.31002426147461, 78.56748962402344), "cifar10": (120.93118286132812, 64.14186096191406)}
-TASK = {"mnist": "parity", "cifar10": "animals"}
 ARCHS = ("fc", "mnas")
 
 
@@ -35,12 +33,12 @@ def _pow2(lo: int, hi: int, step: int = 1) -> tuple:
 class SGDRegimesConfig:
     """All knobs of the chapter; T and alpha in the released code's units (dt = T h B)."""
 
-    profile: str = "quick"              # smoke | quick | paper
+    profile: str = "quick"              # smoke | quick | paper | paper_full (the released grids, every cell)
     device: str = "auto"                # auto | cpu | cuda
     width: int = 128                    # FC hidden width h (released --h 128)
     depth: int = 5                      # FC hidden layers L (released --L 5)
     batch_size: int = 16                # B (released --bs 16)
-    n_test: int = 10_000                # held-out test points (released --pte 32768)
+    n_test: int = 10_000                # fixed test set drawn from train ∪ test (released --pte 32768)
     dtype: str = "float32"              # released default --dtype f32
     max_steps: int = 16_000             # step cap per run (capped runs are marked, never fitted)
     check_every: int = 100              # steps between full training-set checks of the stop criterion
@@ -75,18 +73,18 @@ class SGDRegimesConfig:
     eval_chunk: int = 1024              # points per evaluation chunk (bounds peak memory)
     member_chunk: int = 16              # members per evaluation chunk
     perc_chis: tuple = (0.0, 1.0)       # perceptron depletion exponents chi (released --data_chi 0, 1, 3)
-    perc_d: int = 128                   # perceptron input dimension d (released 16..128)
-    perc_P: tuple = (128, 256, 512, 1024, 2048)  # perceptron training-set sizes
-    perc_T: tuple = (2.0 ** -11, 2.0 ** -9, 2.0 ** -7)  # perceptron temperatures
-    perc_fit_T_min: float = 2.0 ** -9   # exponents fitted on T >= this (the local T-slopes show where w_par ∝ T)
-    perc_fit_P_min: int = 256           # ...and on P >= this (2d: the local P-slopes show P = d is pre-asymptotic)
+    perc_d: int = 16                    # perceptron input dimension d (released 16..128; 16 reaches P/d = 64 here)
+    perc_P: tuple = (32, 64, 128, 256, 512, 1024)  # perceptron training-set sizes (P/d = 2..64)
+    perc_T: tuple = (2.0 ** -11, 2.0 ** -9, 2.0 ** -7, 2.0 ** -5)  # perceptron temperatures
+    perc_fit_T_min: float = 2.0 ** -9   # exponents read on T >= this (3 temperatures here; there w_par ∝ T)
+    perc_fit_P_min: int = 32            # ...and on P >= this (2d: the local P-slopes show P = d is pre-asymptotic)
     perc_seeds: int = 16                # perceptron seeds per cell (the exponent's error comes from seed scatter)
     perc_batch_size: int = 2            # perceptron B (released --bs 2)
     perc_alpha: float = 2.0 ** 15       # perceptron alpha (released --alpha 32768)
     n_boot: int = 200                   # bootstrap resamples for exponent uncertainties
 
     def __post_init__(self):
-        check_choice("profile", self.profile, PROFILES)
+        check_choice("profile", self.profile, PROFILES + ("paper_full",))
         check_choice("device", self.device, ("auto", "cpu", "cuda"))
         check_choice("dtype", self.dtype, ("float32", "float64"))
         check_choice("phase_activation", self.phase_activation, ("relu", "gelu", "tanh"))
@@ -120,18 +118,25 @@ PRESETS = {
                               perc_fit_P_min=32,
                               n_boot=50),
     "quick": SGDRegimesConfig(profile="quick"),
-    "paper": SGDRegimesConfig(profile="paper", n_test=32_768, max_steps=10 ** 7, check_every=500, members_per_job=64,
+    "paper_full": SGDRegimesConfig(profile="paper_full", n_test=32_768, max_steps=10 ** 7, check_every=500, members_per_job=64,
                               eval_chunk=512,
                               lazy_datasets=("mnist", "cifar10"), lazy_P=(1024, 2048, 4096, 8192, 16384),
                               lazy_T=_pow2(-13, 2), seeds=5, fit_T_min=2.0 ** -9, phase_P=1024,
                               phase_alphas=_pow2(-14, 11), phase_T=tuple(2.0 ** e / 2048 for e in range(-15, 16)),
                               phase_seeds=9, phase_max_steps=10 ** 7, mnas_datasets=("mnist", "cifar10"),
                               mnas_P=(1024, 2048, 4096, 8192, 16384), mnas_T=_pow2(-20, 0), mnas_seeds=5,
-                              perc_chis=(0.0, 1.0, 3.0), perc_P=(1024, 2048, 4096, 8192, 16384),
+                              perc_chis=(0.0, 1.0, 3.0), perc_P=tuple(2 ** e for e in range(5, 15)),
                               perc_T=tuple(2.0 ** e / 2 for e in range(-15, 3)), perc_seeds=5, n_boot=1000,
                               mnas_phase_datasets=("cifar10",), mnas_phase_alphas=_pow2(-14, 11),
                               mnas_phase_T=tuple(2.0 ** e / 2048 for e in range(-13, 11)), mnas_phase_seeds=4),
 }
+# The paper profile: every sweep and figure of paper_full (the released grids, every cell), with the MNAS sweeps
+# thinned so that the plan, priced from the quick run's stopping-time law, fits about a GPU-day: MNAS lazy T every
+# 2 octaves and 3 seeds (of 5); MNAS phase diagram alpha every 3 octaves, T every 2 and 2 seeds (of 4). The MNAS
+# cells dominate the cost (steps ~ 1/T at small T) and the exponents read from them need the range, not every octave.
+PRESETS["paper"] = replace(PRESETS["paper_full"], profile="paper", mnas_T=_pow2(-20, 0, 2), mnas_seeds=3,
+                           mnas_phase_alphas=_pow2(-14, 10, 3), mnas_phase_seeds=2,
+                           mnas_phase_T=tuple(2.0 ** e / 2048 for e in range(-13, 11, 2)))
 
 
 def make_config(profile: str = "quick", **overrides) -> SGDRegimesConfig:
@@ -145,7 +150,7 @@ def with_overrides(cfg: SGDRegimesConfig, **kw) -> SGDRegimesConfig:
 
 
 def load_binary(dataset: str, n_train: int, n_test: int, dtype: str = "float32", device="cpu", flat: bool = True):
-    """Released preprocessing: MNIST parity / CIFAR-10 animals, (pixel - mean) / std with the released scalars."""
+    """The first n_train training and n_test test images, released preprocessing (benchmarks; runs use load_runs)."""
     mean, std = NORMALISATION[dataset]
     tr = load_dataset(dataset, train=True).binary(TASK[dataset]).first(n_train)
     te = load_dataset(dataset, train=False).binary(TASK[dataset]).first(n_test)
@@ -176,6 +181,7 @@ class EnsembleJob:
     eval_chunk: int = 1024
     member_chunk: int = 16
     check_growth: float = 0.0
+    data_split: str = "released"  # each seed its own training draw, one fixed test set (part of the cache key)
 
 
 def _finite_list(a) -> list:
@@ -192,16 +198,17 @@ def build_models(job: EnsembleJob, in_shape) -> list:
 
 
 def run_job(job: EnsembleJob) -> dict:
-    """Train one ensemble job with dt = T h B (module level, picklable: the sweep runner calls it)."""
+    """Train one ensemble job with dt = T h B, each seed on its own training draw and every member on the same
+    fixed test set (released ``_extract``); module level, picklable: the sweep runner calls it."""
     device = resolve_device(job.device)
-    x, y, xt, yt = load_binary(job.dataset, max(m[2] for m in job.members), job.n_test, job.dtype, device,
-                               flat=job.arch == "fc")
+    x, y, index, xt, yt = load_runs(job.dataset, job.members, job.n_test, job.dtype, device, flat=job.arch == "fc")
     models = [m.to(device, getattr(torch, job.dtype)) for m in build_models(job, x.shape[1:])]
     r = train_ensemble(models, x, y, xt, yt, alpha=[m[0] for m in job.members],
                        lr=[m[1] * job.width * job.batch_size for m in job.members],
                        n_train=[m[2] for m in job.members], seeds=[1000 + m[3] for m in job.members],
                        batch_size=job.batch_size, max_steps=job.max_steps, check_every=job.check_every,
-                       eval_chunk=job.eval_chunk, member_chunk=job.member_chunk, check_growth=job.check_growth)
+                       eval_chunk=job.eval_chunk, member_chunk=job.member_chunk, check_growth=job.check_growth,
+                       train_index=index)
     return {"status": r.status.tolist(), "steps": r.steps.tolist(), "time": r.time.tolist(),
             "test_error": _finite_list(r.test_error), "weight_change": _finite_list(r.weight_change),
             "check_steps": r.check_steps.tolist(), "train_loss": [_finite_list(row) for row in r.train_loss],
