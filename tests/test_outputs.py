@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt
 import pytest
 
 from paper_repro.core.results import REPO_ROOT
+from paper_repro.present import plotting  # noqa: F401 - its STYLE (savefig.dpi 200) is what the audit assumes
 from paper_repro.pipeline import chapters
 
 CHAPTERS = [c.name for c in chapters.chapters(REPO_ROOT)]

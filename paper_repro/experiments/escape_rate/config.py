@@ -26,6 +26,7 @@ class EscapeRateConfig:
     dec_batch_size: int = 100  # minibatch size B (paper: 100)
     dec_epochs: tuple = (0, 50, 500)  # epochs at which the spectra are taken (paper: 0, 50, 500)
     dec_n_spectrum: int = 10_000  # samples in the N x N Gram matrices (first of the training set)
+    dec_floor: float = 1e-3  # eigenvalues below dec_floor * lambda_1 are the "very small" ones the paper excludes
     # Fig. 2 (Sec. 5.2) -- noise strength vs loss; loss (1/N) sum ||f - y||^2 / 2, one-hot targets, Glorot init
     noise_runs: tuple = (("fashion_mnist", "fc", (2000, 2000, 2000)), ("cifar10", "cnn", (64, 128, 256)))
     noise_n_train: int = 60_000  # training samples (first N of the training set)
@@ -48,13 +49,21 @@ class EscapeRateConfig:
     esc_lr: float = 0.1  # learning rate (paper: 0.1)
     esc_batch_size: int = 1  # minibatch size (paper: 1)
     esc_dims: tuple = (1, 2, 4)  # dimensions d = n
-    esc_variants: tuple = (("sgd", "gaussian"), ("decoupled", "gaussian"), ("sgd", "rademacher"))  # (dynamics, x)
+    esc_variants: tuple = (("sgd", "gaussian"), ("decoupled", "gaussian"), ("langevin", "gaussian"))  # at every d
+    esc_rademacher_dims: tuple = (1,)  # d of Rademacher-input SGD (only d = 1 has a target: constant noise)
     esc_runs: int = 100  # runs per curve (paper: 100)
-    esc_c: tuple = (1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0)  # thresholds c in L > c L*
-    esc_fit_max_c: float = 3.0  # slopes are fitted over c <= this (and over the uncensored window)
-    esc_langevin_c: tuple = (1.25, 1.5, 2.0, 2.5, 3.0)  # thresholds for constant-noise Langevin (d = 1)
+    esc_c: tuple = (1.25, 1.5, 1.75, 2.0, 2.5, 3.0)  # thresholds c in L > c L* (paper: range not stated)
+    esc_max_censored: float = 0.1  # slopes are fitted over the thresholds where at most this share is censored
     esc_max_steps: int = 2_000_000  # cap per run (censored first-passage times beyond)
     esc_boot: int = 200  # bootstrap resamples of the runs for slope uncertainties
+    controls: int = 100  # draws per positive / negative control of each verdict rule
+    # Eq. (19) -- critical effective dimension, decoupled SDE (fine Euler-Maruyama steps) at d below and above n_c
+    nc_lr: float = 0.5  # eta of the n_c figure (B = 1, h* = 1: n_c = 2 (B/(eta h*) + 1) = 6)
+    nc_dims: tuple = (2, 4, 8, 12)  # dimensions d = n, two below and two above n_c
+    nc_c: tuple = (1.5, 2.0, 4.0, 8.0, 16.0)  # thresholds c
+    nc_runs: int = 200  # runs per d
+    nc_dt: float = 0.01  # Euler-Maruyama step in units of 1/h*
+    nc_max_steps: int = 40_000  # cap per run (censored beyond)
 
     def __post_init__(self) -> None:
         check_choice("profile", self.profile, PROFILES)
@@ -64,10 +73,14 @@ class EscapeRateConfig:
         for name in ("dec_n_train", "dec_batch_size", "dec_n_spectrum", "noise_n_train", "noise_batch_size",
                      "noise_epochs", "noise_every", "noise_mem_bytes", "stat_n", "stat_chains", "stat_burn_in",
                      "stat_samples", "stat_every", "esc_n", "esc_batch_size", "esc_runs", "esc_max_steps",
-                     "esc_boot"):
+                     "esc_boot", "controls", "nc_runs", "nc_max_steps"):
             check_positive(name, getattr(self, name), integer=True)
-        for name in ("dec_lr", "noise_lr", "esc_lr", "esc_fit_max_c"):
+        for name in ("dec_lr", "noise_lr", "esc_lr", "nc_lr", "nc_dt"):
             check_positive(name, getattr(self, name))
+        check_range("dec_floor", self.dec_floor, 1e-12, 0.5)
+        check_range("esc_max_censored", self.esc_max_censored, 0.0, 0.5)
+        check_positive_all("esc_rademacher_dims", self.esc_rademacher_dims, integer=True)
+        check_positive_all("nc_dims", self.nc_dims, integer=True)
         check_positive_all("dec_widths", self.dec_widths, integer=True)
         check_positive_all("esc_dims", self.esc_dims, integer=True)
         check_positive_all("stat_batches", self.stat_batches, integer=True)
@@ -85,7 +98,7 @@ class EscapeRateConfig:
         for dyn, inp in self.esc_variants:
             check_choice("esc_variants dynamics", dyn, ("sgd", "decoupled", "langevin"))
             check_choice("esc_variants inputs", inp, ("gaussian", "rademacher", "sparse"))
-        for name in ("esc_c", "esc_langevin_c"):
+        for name in ("esc_c", "nc_c"):
             if not getattr(self, name) or any(not (isinstance(c, (int, float)) and c > 1) for c in getattr(self, name)):
                 raise ConfigError(f"{name}={getattr(self, name)!r} must be thresholds c > 1")
 
@@ -96,12 +109,12 @@ PRESETS = {
         noise_runs=(("fashion_mnist", "fc", (64, 64, 64)),), noise_n_train=1000, noise_epochs=8,
         stat_n=10_000, stat_lrs=(0.5, 1.0), stat_batches=(1, 4), stat_chains=300, stat_burn_in=200,
         stat_samples=20, stat_every=20, esc_lr=0.25, esc_dims=(1, 4), esc_runs=30, esc_c=(1.25, 1.5, 2.0, 3.0),
-        esc_langevin_c=(1.25, 1.5, 2.0), esc_max_steps=5_000, esc_boot=50),
+        esc_max_steps=5_000, esc_boot=50, controls=20, nc_dims=(4, 8), nc_c=(1.5, 2.0, 4.0), nc_runs=40,
+        nc_max_steps=3000),
     "quick": EscapeRateConfig(
         profile="quick", dec_epochs=(0, 50, 500), dec_n_spectrum=3000,
         noise_runs=(("fashion_mnist", "fc", (128, 128, 128)),), noise_n_train=2000, noise_epochs=300,
-        stat_chains=3000, stat_burn_in=500, stat_samples=40, stat_every=50,
-        esc_lr=0.25, esc_max_steps=100_000),
+        stat_chains=3000, stat_burn_in=500, stat_samples=40, stat_every=50, esc_max_steps=200_000),
     "paper": EscapeRateConfig(profile="paper", noise_epochs=200, noise_every=5),
 }
 
@@ -118,7 +131,8 @@ def shrink(cfg: EscapeRateConfig) -> EscapeRateConfig:
         dec_epochs=tuple(sorted({min(e, 1) for e in cfg.dec_epochs})),
         noise_runs=tuple((ds, arch, (2,) * len(w)) for ds, arch, w in cfg.noise_runs), noise_n_train=64,
         noise_batch_size=32, noise_epochs=2, noise_every=1, stat_n=500, stat_chains=20, stat_burn_in=5,
-        stat_samples=3, stat_every=2, esc_n=500, esc_runs=8, esc_max_steps=50, esc_boot=5)
+        stat_samples=3, stat_every=2, esc_n=500, esc_runs=8, esc_max_steps=50, esc_boot=5, controls=4, nc_runs=8,
+        nc_max_steps=50)
 
 
 def datasets(cfg: EscapeRateConfig) -> tuple[str, ...]:
@@ -132,4 +146,5 @@ def paper_paths(cfg: EscapeRateConfig) -> set[tuple[str, str, str]]:
     out |= {(ARCH_NAMES[arch], ds, "noise_vs_loss") for ds, arch, _ in cfg.noise_runs}
     out |= {(f"linear_{dyn}", f"synthetic_{inp}", "stationary_phi") for dyn, inp in STAT_VARIANTS}
     out |= {(f"linear_{dyn}", f"synthetic_{inp}", "first_passage") for dyn, inp in cfg.esc_variants}
-    return out | {("linear_langevin", "synthetic_gaussian", "first_passage")}
+    out |= {("linear_sgd", "synthetic_rademacher", "first_passage")} if cfg.esc_rademacher_dims else set()
+    return out | {("linear_decoupled_sde", "synthetic_gaussian", "critical_dimension")}

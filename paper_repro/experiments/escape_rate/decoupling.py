@@ -71,6 +71,7 @@ class DecouplingSpectrum:
     log_spectrum_distance: float  # mean |log10 lambda_exact_i - log10 lambda_dec_i| over the top eigenvalues
     top_ratio: float  # lambda_1(exact) / lambda_1(decoupled)
     log_distance_all: float = float("nan")  # the same mean over every eigenvalue above 1e-9 lambda_1
+    ks: dict = dataclasses.field(default_factory=dict)  # split-half KS distances of log lambda (see ks_test)
 
     def plot(self, ax=None, bins: int = 40):
         """Histograms of log10 eigenvalues, exact vs decoupled (paper Fig. 1)."""
@@ -81,13 +82,57 @@ class DecouplingSpectrum:
         for vals, label, kw in [(self.exact, "exact", dict(alpha=0.5)),
                                 (self.decoupled, "decoupled", dict(histtype="step", lw=1.5))]:
             ax.hist(np.log10(vals[vals > floor]), bins=bins, label=label, **kw)
-        ax.set(xlabel=r"$\log_{10}\lambda$", ylabel="count", yscale="log", title=f"epoch {self.epoch}")
+        ks = f", KS / null {self.ks['half'] / self.ks['null']:.1f}" if self.ks and self.ks["null"] > 0 else ""
+        if self.ks:
+            ax.axvline(np.log10(self.ks["floor_rel"] * self.exact[0]), color="0.4", ls=":", lw=1.2)
+        ax.set(xlabel=r"$\log_{10}\lambda$", ylabel="count", yscale="log", title=f"epoch {self.epoch}{ks}")
         ax.legend()
         return ax
 
 
+def _spec(k: torch.Tensor, w: torch.Tensor) -> np.ndarray:
+    """Non-zero spectrum of (1/m) sum_mu w_mu grad f grad f^T from the Gram matrix: eig(sqrt(w) K sqrt(w) / m)."""
+    s = w.sqrt()
+    return torch.linalg.eigvalsh(s[:, None] * k * s[None, :] / len(w)).clamp_min(0).cpu().numpy()
+
+
+def _ks(a: np.ndarray, b: np.ndarray, floor: float) -> float:
+    """Two-sample Kolmogorov-Smirnov distance between the log eigenvalues above ``floor``."""
+    from scipy import stats
+
+    a, b = a[a > floor], b[b > floor]
+    return float(stats.ks_2samp(np.log10(a), np.log10(b)).statistic) if len(a) and len(b) else float("nan")
+
+
+def ks_test(k: torch.Tensor, ell: torch.Tensor, floor_rel: float = 1e-3, splits: int = 3, seed: int = 0,
+            lam1: float | None = None) -> dict:
+    """Whole-distribution comparison of log lambda above floor_rel * lambda_1 on random halves A, B of the samples:
+    "half" = KS(exact_A, decoupled_A); "null" = KS(exact_A, exact_B), how far two independent halves of the same
+    data lie apart; controls on the first split: "shuffled" = KS(exact_A with the losses permuted over samples, i.e.
+    l and grad f uncorrelated as Eq. (7) assumes, decoupled_A) and "sorted" = the same with the largest losses
+    given to the samples of largest ||grad f||^2 (maximal correlation)."""
+    rng, n = np.random.default_rng(seed), len(ell)
+    floor = floor_rel * (float(_spec(k, ell).max()) if lam1 is None else lam1)  # lam1: top exact eigenvalue
+    half, null, ctrl = [], [], {}
+    for i in range(splits):
+        perm = torch.as_tensor(rng.permutation(n), device=k.device)
+        a, b = perm[: n // 2], perm[n // 2: 2 * (n // 2)]
+        ka, la = k[a][:, a], ell[a]
+        dec = _spec(ka, torch.full_like(la, float(la.mean())))
+        exact_a = _spec(ka, la)
+        half.append(_ks(exact_a, dec, floor))
+        null.append(_ks(exact_a, _spec(k[b][:, b], ell[b]), floor))
+        if i == 0:
+            shuffled = la[torch.as_tensor(rng.permutation(len(la)), device=k.device)]
+            order = torch.argsort(torch.diagonal(ka))
+            ranked = torch.empty_like(la)
+            ranked[order] = torch.sort(la).values
+            ctrl = dict(shuffled=_ks(_spec(ka, shuffled), dec, floor), sorted=_ks(_spec(ka, ranked), dec, floor))
+    return dict(half=float(np.mean(half)), null=float(np.mean(null)), floor_rel=floor_rel, **ctrl)
+
+
 def decoupling_spectrum(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epoch: int = 0,
-                        top: int = 100) -> DecouplingSpectrum:
+                        top: int = 100, floor_rel: float = 1e-3, splits: int = 3) -> DecouplingSpectrum:
     """Both spectra through N x N Gram matrices: sqrt(l) K sqrt(l) / N (exact) and L K / N (decoupled)."""
     k = ntk_gram(model, x)
     with torch.no_grad():
@@ -100,12 +145,13 @@ def decoupling_spectrum(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epoc
     err = float((m @ k2 @ m).clamp_min(0).sqrt() / (ell @ k2 @ ell).sqrt())
     rank = min(int((exact > exact[0] * 1e-9).sum()), int((dec > dec[0] * 1e-9).sum()))
     gap = np.abs(np.log10(exact[:rank]) - np.log10(dec[:rank]))
+    ks = ks_test(k, ell, floor_rel, splits, lam1=float(exact[0])) if n >= 8 else {}
     return DecouplingSpectrum(epoch, loss, exact, dec, err, float(gap[:top].mean()), float(exact[0] / dec[0]),
-                              float(gap.mean()))
+                              float(gap.mean()), ks)
 
 
 def run_decoupling(n_train: int, widths: tuple, lr: float, batch_size: int, epochs: tuple, n_spectrum: int,
-                   seed: int = 0, device="cpu") -> list[DecouplingSpectrum]:
+                   seed: int = 0, device="cpu", floor_rel: float = 1e-3) -> list[DecouplingSpectrum]:
     """Train 784-widths-1 (ReLU, Glorot) with SGD on Eq. (1), MNIST parity labels; spectra at each epoch."""
     from ...core.data import load_dataset
     from ...core.models import mlp
@@ -123,5 +169,5 @@ def run_decoupling(n_train: int, widths: tuple, lr: float, batch_size: int, epoc
             if res.diverged:
                 break
             done = e
-        out.append(decoupling_spectrum(model, x[:n_spectrum], y[:n_spectrum], epoch=e))
+        out.append(decoupling_spectrum(model, x[:n_spectrum], y[:n_spectrum], epoch=e, floor_rel=floor_rel))
     return out

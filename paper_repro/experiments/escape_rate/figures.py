@@ -5,11 +5,11 @@ import numpy as np
 
 from ...present.plotting import stacked, subplots
 from . import linear_sgd as ls
-from .run import EscapeResult, StationaryResult
+from .run import StationaryResult
 
 STYLE = {"sgd/gaussian": ("C0", "o", "SGD, Gaussian $x$"), "sgd/sparse": ("C2", "^", r"SGD, $x\in\{0,\pm\sqrt{2}\}$"),
          "sgd/rademacher": ("C3", "v", r"SGD, Rademacher $x=\pm1$"), "decoupled/gaussian": ("C1", "s", "decoupled SDE"),
-         "langevin/gaussian": ("C7", "x", "Langevin, constant noise")}
+         "langevin/gaussian": ("C7", "x", "Langevin")}
 
 
 def log_ticks(ax, values, axis: str = "x") -> None:
@@ -26,17 +26,21 @@ def log_ticks(ax, values, axis: str = "x") -> None:
 
 def fig_decoupling(dec):
     """Fig. 1: exact vs decoupled eigenvalue histograms at each epoch, two panels per row."""
-    fig, axes = stacked(len(dec), ncols=2 if len(dec) > 1 else 1)
+    fig, axes = stacked(len(dec), ncols=2 if len(dec) > 1 else 1, width=6.5)
     for s, ax in zip(dec, axes):
         s.plot(ax)
+        ax.get_legend().remove()
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize=11)
     return fig
 
 
 def fig_noise(noise):
     """Fig. 2: per run, L and c N against epoch, and N against L with the slope-1 line."""
-    fig, axes = subplots(len(noise), 2, width=3.5, squeeze=False)
+    fig, axes = subplots(len(noise), 2, width=3.25, squeeze=False)
     for r, row in zip(noise, axes):
         r.plot(row)
+        for ax in row:
+            ax.legend(fontsize=11, loc="upper center", bbox_to_anchor=(0.5, -0.3), frameon=False)
     return fig
 
 
@@ -53,7 +57,7 @@ def fig_noise_variance(n: int = 100_000, seed: int = 0):
             label=r"decoupled $2L(\theta)h^*$")
     ax.plot(grid, 1 + 2 * grid ** 2, ":", color="C0", lw=3, alpha=0.5, label=r"$1+2\theta^2$")
     ax.set(xlabel=r"$\theta$", ylabel=r"$B\,\Sigma(\theta)$", yscale="log", title="SGD noise in linear regression")
-    ax.legend()
+    ax.legend(fontsize=11, loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
     return fig
 
 
@@ -73,9 +77,8 @@ def fig_phi_vs_batch(res: StationaryResult):
     ax.plot([], [], "k:d", lw=2, mfc="none", label="discrete chain (derived here)")
     ax.plot([], [], "kx", ms=9, label="Kesten tail, infinite variance (derived here)")
     ax.set(xscale="log", yscale="log", xlabel="batch size $B$", ylabel=r"$\phi$")
-    ax.set_ylim(top=ax.get_ylim()[1] * 30)  # room for the legend above the data
     log_ticks(ax, b)
-    ax.legend(fontsize=8, ncols=2, loc="upper left")
+    ax.legend(fontsize=11, ncols=2, loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False)
     return fig
 
 
@@ -96,56 +99,7 @@ def fig_stationary_tail(res: StationaryResult):
     temp = lr * res.h / bs  # Arrhenius temperature eta h* L* / B in units of L*
     ax.loglog(x, np.exp(-x / temp) * x ** -0.5 / np.sqrt(np.pi * temp), "k--", label=r"Arrhenius $e^{-\Delta L/T}$")
     ax.set(xlabel=r"$L/L^*-1$", ylabel="density", ylim=(1e-6, 1e4), title=rf"$\eta={lr}$, $B={bs}$")
-    ax.legend(fontsize=8)
-    return fig
-
-
-def _curve(ax, e, key, theory=None, color=None):
-    """Mean first-passage time against c; open markers where some runs are censored."""
-    col, mk, label = STYLE["/".join(key.split("/")[:2])]
-    col = color or col
-    d = key.split("/")[2]
-    full = e.escaped == 1.0
-    ax.plot(e.c, e.mean, "-", color=col, alpha=0.6)
-    ax.plot(e.c[full], e.mean[full], mk, color=col, label=f"{label}, $d={d}$")
-    ax.plot(e.c[~full], e.mean[~full], mk, color=col, mfc="none")
-    if theory is not None:
-        k = np.flatnonzero(np.isfinite(e.mean))[0]
-        ax.plot(e.c, e.mean[k] * (e.c / e.c[k]) ** theory, ":", color=col, lw=1)
-
-
-def fig_escape(res: EscapeResult):
-    """Fig. 3b: (a) Gaussian-input SGD at every d with the theory slopes; (b) decoupled SDE, Rademacher, Langevin."""
-    fig, (a, b) = stacked(2, height=3.4)
-    dims = sorted({int(k.split("/")[2]) for k in res.runs})
-    for i, key in enumerate(k for k in res.runs if k.startswith("sgd/gaussian/")):
-        _curve(a, res.runs[key], key, res.theory[key], color=f"C{i}")
-    for key in res.runs:
-        if not key.startswith("sgd/gaussian/") and key.endswith(f"/{dims[0]}"):
-            _curve(b, res.runs[key], key, None if key.startswith("langevin") else res.theory[key])
-    for ax, title in ((a, r"dotted: $c^{\,B/(\eta h^*)+1-n/2}$ (Eq. 17), $n=d$"),
-                      (b, f"controls at $d={dims[0]}$; open markers: some runs censored")):
-        ax.set(xscale="log", yscale="log", xlabel=r"$c = L(\theta^s)/L(\theta^*)$",
-               ylabel=r"mean first-passage time $t_p$", title=title)
-        log_ticks(ax, next(iter(res.runs.values())).c)
-        ax.legend(fontsize=8)
-    return fig
-
-
-def fig_local_slopes(res: EscapeResult):
-    """Local slopes d log t_p / d log c against c for each curve, and the theory exponent (dashed)."""
-    dims = sorted({int(k.split("/")[2]) for k in res.runs})
-    fig, axes = stacked(len(dims), ncols=2 if len(dims) > 1 else 1, height=2.8)
-    for ax, d in zip(axes, dims):
-        for key in (k for k in res.runs if k.endswith(f"/{d}")):
-            col, mk, label = STYLE["/".join(key.split("/")[:2])]
-            e = res.runs[key]
-            ax.plot(np.sqrt(e.c[1:] * e.c[:-1]), res.local_slopes(key), mk + "-", color=col, label=label)
-        th = next(v for k, v in res.theory.items() if k.endswith(f"/{d}"))
-        ax.axhline(th, color="k", ls="--", lw=1, label=r"$B/(\eta h^*)+1-n/2$")
-        ax.set(xscale="log", xlabel="$c$", ylabel=r"local slope", title=f"$d = n = {d}$")
-        log_ticks(ax, [1.25, 2, 3, 5])
-    axes[0].legend(fontsize=7)
+    ax.legend(fontsize=11, ncols=2, loc="upper center", bbox_to_anchor=(0.5, -0.3), frameon=False)
     return fig
 
 
@@ -162,19 +116,5 @@ def render_stationary(lr: float = 0.5, batch_size: int = 1, chains: int = 1000, 
         ax.plot(np.log10(x), ls.loss_density(1 + x, 1.0, 1, ph) * x * np.log(10), sty, label=rf"{lab} $\phi={ph:.2f}$")
     ax.set(xlabel=r"$\log_{10}(L/L^*-1)$", ylabel="density", yscale="log", ylim=(1e-4, None),
            title=rf"$\eta={lr}$, $B={batch_size}$")
-    ax.legend()
-    return fig
-
-
-def render_escape(res: EscapeResult, d: int = 1, c: float = 2.0):
-    """Widget frame: survival function of the first-passage time at threshold c for dimension d."""
-    fig, ax = subplots(1, 1)
-    for key, e in res.runs.items():
-        hit = np.flatnonzero(np.isclose(e.c, c))
-        if key.endswith(f"/{d}") and len(hit):
-            t = np.sort(e.times[hit[0]])
-            ax.semilogy(np.minimum(t, e.max_time), 1 - np.arange(len(t)) / len(t), drawstyle="steps-post",
-                        color=STYLE["/".join(key.split("/")[:2])][0], label=STYLE["/".join(key.split("/")[:2])][2])
-    ax.set(xlabel="first-passage time $t$", ylabel=r"$P(t_p > t)$", title=f"$d = {d}$, $c = {c}$")
-    ax.legend()
+    ax.legend(fontsize=11, loc="lower left")
     return fig

@@ -245,8 +245,11 @@ class EscapeTimes:
 
 
 def escape_times(problem: LinearProblem, lr: float, batch_size: int, c: np.ndarray, runs: int, max_steps: int,
-                 dynamics: str = "sgd", seed: int = 0) -> EscapeTimes:
-    """Run `runs` chains from theta* until each has crossed L > max(c) L* (or max_steps); first-passage times."""
+                 dynamics: str = "sgd", seed: int = 0, block: int = 64) -> EscapeTimes:
+    """Run `runs` chains from theta* until each has crossed L > max(c) L* (or max_steps); first-passage times.
+
+    Every step is checked; chains that crossed the largest threshold leave the batch at the end of a block of steps.
+    """
     step = Stepper(problem, lr, batch_size, dynamics, seed)
     check_positive("max_steps", max_steps, integer=True)
     cs = np.sort(np.asarray(c, float))
@@ -254,17 +257,18 @@ def escape_times(problem: LinearProblem, lr: float, batch_size: int, c: np.ndarr
     theta = np.repeat(problem.theta_star[None], runs, 0)
     active, level = np.arange(runs), np.zeros(runs, int)  # chains still running; thresholds each has crossed
     with np.errstate(over="ignore", invalid="ignore"):
-        for k in range(1, max_steps + 1):
-            theta = step(theta)
-            ratio = problem.loss(theta) / problem.loss_star
-            new = np.searchsorted(cs, ratio, side="left")  # number of thresholds c < L/L* (NaN: all of them)
-            hit = np.flatnonzero(new > level)
-            if len(hit):
-                for j in hit:
-                    times[level[j]:new[j], active[j]] = lr * k
-                level = np.maximum(level, new)
-                keep = level < len(cs)
-                theta, active, level = theta[keep], active[keep], level[keep]
-                if not len(active):
-                    break
+        for k0 in range(0, max_steps, block):  # step `block` times, then find the crossings of the whole block
+            path = np.empty((min(block, max_steps - k0), *theta.shape))
+            for i in range(len(path)):
+                theta = path[i] = step(theta)
+            runmax = np.maximum.accumulate(problem.loss(path) / problem.loss_star, axis=0)  # NaN stays NaN
+            lev = np.searchsorted(cs, runmax, side="left")  # thresholds c < max L/L* so far (NaN: all of them)
+            for j in range(len(cs)):
+                idx = np.flatnonzero((lev[-1] > j) & (level <= j))
+                times[j, active[idx]] = lr * (k0 + 1 + np.argmax(lev[:, idx] > j, axis=0))
+            level = np.maximum(level, lev[-1])
+            keep = level < len(cs)
+            theta, active, level = theta[keep], active[keep], level[keep]
+            if not len(active):
+                break
     return EscapeTimes(cs, times, lr * max_steps, dynamics, problem.d)

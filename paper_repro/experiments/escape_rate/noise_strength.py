@@ -66,6 +66,38 @@ def loglog_fit(loss: np.ndarray, noise: np.ndarray) -> tuple[float, float]:
     return float(slope), float(np.sqrt(cov[0, 0] * resid @ resid / (len(lx) - 2)))
 
 
+def ar1(resid: np.ndarray) -> float:
+    """Lag-1 autocorrelation of a residual series (0 with fewer than 3 points)."""
+    r = np.asarray(resid, float) - np.mean(resid)
+    return float(np.clip(r[1:] @ r[:-1] / (r @ r), -0.99, 0.99)) if len(r) >= 3 and r @ r > 0 else 0.0
+
+
+def block_length(n: int, rho: float) -> int:
+    """Moving-block length: the larger of n^(1/3) and the AR(1) correlation time (1 + rho)/(1 - rho), at most n/2."""
+    return int(max(1, min(n // 2, max(np.ceil(n ** (1 / 3)), np.ceil((1 + rho) / (1 - rho))))))
+
+
+def robust_slope_fit(loss: np.ndarray, noise: np.ndarray, boot: int = 200, seed: int = 0) -> tuple[float, float]:
+    """Slope of log N on log L and a standard error that allows for the correlation of successive epochs: the larger
+    of a moving-block bootstrap of the residuals and the least-squares error inflated by sqrt((1 + rho)/(1 - rho)),
+    rho the bias-corrected lag-1 autocorrelation of the residuals (the least-squares error alone understates it)."""
+    lx, ly = np.log(loss), np.log(noise)
+    n = len(lx)
+    if n < 4 or np.ptp(lx) == 0:
+        return float("nan"), float("nan")
+    slope, icpt = np.polyfit(lx, ly, 1)
+    resid = ly - (slope * lx + icpt)
+    b = block_length(n, ar1(resid))
+    rng, starts = np.random.default_rng(seed), np.arange(n - b + 1)
+    idx = (rng.choice(starts, size=(boot, -(-n // b)))[:, :, None] + np.arange(b)).reshape(boot, -1)[:, :n]
+    ys = slope * lx + icpt + resid[idx]  # [boot, n]
+    xc = lx - lx.mean()
+    slopes = (ys - ys.mean(1, keepdims=True)) @ xc / (xc @ xc)
+    rho = min(0.95, ar1(resid) + (1 + 3 * ar1(resid)) / n)  # Kendall's bias correction of the lag-1 estimate
+    se_ar = loglog_fit(loss, noise)[1] * np.sqrt((1 + rho) / (1 - rho)) if rho > 0 else loglog_fit(loss, noise)[1]
+    return float(slope), float(max(np.std(slopes), se_ar))
+
+
 @dataclasses.dataclass(frozen=True)
 class NoiseVsLoss:
     """Training loss L and noise strength N every `every` epochs; the slope fitted over the last decade of L."""
@@ -91,9 +123,19 @@ class NoiseVsLoss:
 
     @property
     def fit(self) -> tuple[float, float]:
-        """(slope, standard error) of log N vs log L over the window."""
+        """(slope, standard error allowing for correlated epochs) of log N vs log L over the window."""
         w = self.window
-        return loglog_fit(self.loss[w], self.noise[w])
+        return robust_slope_fit(self.loss[w], self.noise[w])
+
+    @property
+    def residual_ar1(self) -> tuple[float, float]:
+        """(sd, lag-1 autocorrelation) of the log N residuals about the fitted line over the window."""
+        w = self.window
+        lx, ly = np.log(self.loss[w]), np.log(self.noise[w])
+        if len(lx) < 3:
+            return float("nan"), 0.0
+        resid = ly - np.polyval(np.polyfit(lx, ly, 1), lx)
+        return float(resid.std()), ar1(resid)
 
     def plot(self, axes=None):
         """Left: L and c N against epoch (paper Fig. 2 left); right: N against L with slope 1 (Fig. 2 right)."""
@@ -110,10 +152,14 @@ class NoiseVsLoss:
         axes[0].set(xlabel="epoch", title=self.label)
         axes[0].legend()
         axes[1].loglog(self.loss, self.noise, "o", ms=2, color="0.7", label="all records")
-        fit = rf"fit: slope ${s:.2f} \pm {se:.2f}$" if np.isfinite(s) else "fit: too few records"
+        fit = rf"fit: slope ${s:.2f} \pm {2 * se:.2f}$ (2 se)" if np.isfinite(s) else "fit: too few records"
         axes[1].loglog(self.loss[w], self.noise[w], "o", ms=3, label=fit)
         xs = np.array([self.loss[w].min(), self.loss[w].max()])
-        axes[1].loglog(xs, np.median(self.noise[w] / self.loss[w]) * xs, "k--", label="slope 1 (paper)")
+        anchor = np.exp(np.mean(np.log(self.noise[w]))) if w.any() else 1.0
+        mid = np.exp(np.mean(np.log(self.loss[w]))) if w.any() else 1.0
+        axes[1].loglog(xs, anchor * xs / mid, "k--", label="slope 1 (paper)")
+        for k, p in enumerate((0.8, 1.2)):  # the rule's tolerance for "roughly proportional"
+            axes[1].loglog(xs, anchor * (xs / mid) ** p, ":", color="0.4", label="slopes 0.8, 1.2" if k else None)
         axes[1].set(xlabel=r"training loss $L$", ylabel=r"noise strength $\mathcal{N}$")
         for axis in (axes[1].xaxis, axes[1].yaxis):
             axis.set_minor_formatter(NullFormatter())
@@ -188,7 +234,8 @@ def noise_runs(cfg, device: str = "auto") -> list[NoiseRun]:
 def from_record(run: NoiseRun, record: dict) -> NoiseVsLoss:
     """A finished sweep record as a NoiseVsLoss (diverged runs keep the records made before the blow-up)."""
     m = record["metrics"] or {"epochs": [0], "loss": [np.nan], "noise": [np.nan], "diverged": True}
-    label = f"{run.arch.upper()} {'-'.join(map(str, run.widths))}, {run.dataset} (N={run.n_train})"
+    names = {"fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "mnist": "MNIST"}
+    label = f"{run.arch.upper()} {'-'.join(map(str, run.widths))}, {names[run.dataset]} (N={run.n_train})"
     return NoiseVsLoss(label, np.array(m["epochs"]), np.array(m["loss"]), np.array(m["noise"]),
                        bool(m["diverged"]) or record["status"] != "ok")
 

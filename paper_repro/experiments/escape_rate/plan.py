@@ -55,11 +55,16 @@ def plan(cfg: EscapeRateConfig) -> list[SweepPlan]:
                          20.0 * stat_runs * cfg.stat_chains * stat_steps * max(cfg.stat_batches),
                          int(8 * cfg.stat_chains * (cfg.stat_samples + 4 * max(cfg.stat_batches))), (),
                          "numpy chains on the CPU, vectorised over chains"))
-    curves = len(cfg.esc_variants) * len(cfg.esc_dims) + 1
+    curves = len(cfg.esc_variants) * len(cfg.esc_dims) + len(cfg.esc_rademacher_dims)
     out.append(SweepPlan(CHAPTER, "first-passage times (Fig. 3b)", curves * cfg.esc_runs, cfg.esc_max_steps,
                          max(cfg.esc_dims), 30.0 * curves * cfg.esc_runs * cfg.esc_max_steps * max(cfg.esc_dims),
                          int(8 * cfg.esc_runs * (len(cfg.esc_c) + 256 * max(cfg.esc_dims))), (),
                          "upper bound: every run to the step cap; numpy on the CPU"))
+    nc_steps = cfg.nc_max_steps + 50
+    out.append(SweepPlan(CHAPTER, "critical dimension (Eq. 19)", 2 * len(cfg.nc_dims) * cfg.nc_runs, nc_steps,
+                         max(cfg.nc_dims), 20.0 * len(cfg.nc_dims) * cfg.nc_runs * nc_steps * max(cfg.nc_dims),
+                         int(8 * cfg.nc_runs * (len(cfg.nc_c) + 4 * max(cfg.nc_dims))), (),
+                         "decoupled SDE, fine Euler-Maruyama steps; upper bound: every run to the step cap"))
     return out
 
 

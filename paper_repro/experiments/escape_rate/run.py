@@ -8,6 +8,7 @@ import numpy as np
 
 from ...core.progress import progress
 from . import linear_sgd as ls
+from . import mfpt
 from .config import STAT_VARIANTS, EscapeRateConfig
 
 
@@ -52,48 +53,104 @@ def run_stationary(cfg: EscapeRateConfig) -> StationaryResult:
     return StationaryResult(rows, shown, {k: q.loss_star for k, q in problems.items()}, tuple(cfg.stat_show), p.h)
 
 
+def censored_slope(c: np.ndarray, times: np.ndarray, max_time: float, boot: int = 200,
+                   seed: int = 0) -> tuple[float, float]:
+    """Least-squares slope of log(censored-data mean t_p) against log c, and its bootstrap standard error over
+    runs (columns of ``times`` [C, M]); NaN with fewer than 2 thresholds."""
+    if len(c) < 2:
+        return float("nan"), float("nan")
+    e = ls.EscapeTimes(np.asarray(c, float), times, max_time, "", 0)
+
+    def fit(t):
+        return np.polyfit(np.log(e.c), np.log(e.mean_of(t)), 1)[0] if np.isfinite(t).any(1).all() else np.nan
+
+    rng, m = np.random.default_rng(seed), times.shape[1]
+    boots = np.array([fit(times[:, rng.integers(m, size=m)]) for _ in range(boot)])
+    boots = boots[np.isfinite(boots)]
+    return float(fit(times)), float(np.std(boots)) if len(boots) > 1 else float("nan")
+
+
 @dataclasses.dataclass(frozen=True)
 class EscapeResult:
-    """First-passage times per "dynamics/inputs/d" with the theory exponent from the simulated eta, B, h*, n."""
+    """First-passage times per "dynamics/inputs/d" with the exact finite-c predictions over each curve's window."""
 
     runs: dict  # "dynamics/inputs/d" -> ls.EscapeTimes
-    theory: dict  # same keys -> B/(eta h*) + 1 - n/2 with the measured h* of that data set and n = d
+    theory: dict  # same keys -> Eq. (17)'s asymptote B/(eta h*) + 1 - n/2 (measured h*, n = d)
     h: dict  # same keys -> measured h*
-    fit_max_c: float  # upper end of the low window c <= fit_max_c
+    eps: dict  # same keys -> eta h* / B, the temperature of the reduced SDE
+    max_censored: float = 0.1  # the fit window holds the thresholds with at most this share censored
     boot: int = 200  # bootstrap resamples of the runs
+
+    def window(self, key: str) -> np.ndarray:
+        """Threshold mask of the fit: at most ``max_censored`` of the runs censored."""
+        return self.runs[key].escaped >= 1.0 - self.max_censored - 1e-12
 
     def local_slopes(self, key: str) -> np.ndarray:
         """d log t_p / d log c between consecutive thresholds (censored-data means)."""
         e = self.runs[key]
         return np.diff(np.log(e.mean)) / np.diff(np.log(e.c))
 
-    def windows(self, key: str) -> dict:
-        """Threshold masks: "low" = c <= fit_max_c; "uncensored" = c >= 2 where every run escaped."""
-        e = self.runs[key]
-        return {"low": e.c <= self.fit_max_c, "uncensored": (e.c >= 2.0) & (e.escaped == 1.0)}
+    def slope(self, key: str) -> tuple[float, float]:
+        """Slope of log t_p vs log c over the curve's window, and its bootstrap standard error over runs."""
+        e, w = self.runs[key], self.window(key)
+        return censored_slope(e.c[w], e.times[w], e.max_time, self.boot)
 
-    def slope(self, key: str, window: str = "low") -> tuple[float, float]:
-        """Least-squares slope of log t_p vs log c over a window, and its bootstrap standard error over runs."""
-        e, w = self.runs[key], self.windows(key)[window]
-        if w.sum() < 2:
-            return float("nan"), float("nan")
-        fit = lambda t: np.polyfit(np.log(e.c[w]), np.log(e.mean_of(t[w])), 1)[0] if np.all(  # noqa: E731
-            np.isfinite(t[w]).any(1)) else np.nan
-        rng, m = np.random.default_rng(0), e.times.shape[1]
-        boots = np.array([fit(e.times[:, rng.integers(m, size=m)]) for _ in range(self.boot)])
-        boots = boots[np.isfinite(boots)]
-        return float(fit(e.times)), float(np.std(boots)) if len(boots) > 1 else float("nan")
+    def predicted(self, key: str, model: str = "decoupled") -> float:
+        """Exact finite-c slope of a continuous SDE (mfpt.MODELS) over the same window; NaN below 2 thresholds."""
+        c = self.runs[key].c[self.window(key)]
+        return mfpt.window_slope(c, self.eps[key], int(key.split("/")[2]), model) if len(c) >= 2 else float("nan")
 
 
 def run_escape(cfg: EscapeRateConfig) -> EscapeResult:
-    """Fig. 3b: every (dynamics, inputs) of cfg.esc_variants at each d, and constant-noise Langevin at the first d."""
-    jobs = [(dyn, inp, d, cfg.esc_c) for dyn, inp in cfg.esc_variants for d in cfg.esc_dims]
-    jobs.append(("langevin", "gaussian", cfg.esc_dims[0], cfg.esc_langevin_c))
-    runs, theory, h = {}, {}, {}
-    for dyn, inp, d, cs in progress(jobs, desc="escape"):
+    """Fig. 3b: every (dynamics, inputs) of cfg.esc_variants at each d, and Rademacher-input SGD at its d."""
+    jobs = [(dyn, inp, d) for d in cfg.esc_dims for dyn, inp in cfg.esc_variants]
+    jobs += [("sgd", "rademacher", d) for d in cfg.esc_rademacher_dims]
+    runs, theory, h, eps = {}, {}, {}, {}
+    for dyn, inp, d in progress(jobs, desc="escape"):
         p = ls.make_problem(cfg.esc_n, d, inp, cfg.seed)
         key = f"{dyn}/{inp}/{d}"
-        runs[key] = ls.escape_times(p, cfg.esc_lr, cfg.esc_batch_size, np.array(cs), cfg.esc_runs, cfg.esc_max_steps,
-                                    dyn, seed=cfg.seed + d)
+        runs[key] = ls.escape_times(p, cfg.esc_lr, cfg.esc_batch_size, np.array(cfg.esc_c), cfg.esc_runs,
+                                    cfg.esc_max_steps, dyn, seed=cfg.seed + d)
         h[key], theory[key] = p.h, ls.escape_exponent(cfg.esc_lr, cfg.esc_batch_size, p.h, d)
-    return EscapeResult(runs, theory, h, cfg.esc_fit_max_c, cfg.esc_boot)
+        eps[key] = cfg.esc_lr * p.h / cfg.esc_batch_size
+    return EscapeResult(runs, theory, h, eps, cfg.esc_max_censored, cfg.esc_boot)
+
+
+@dataclasses.dataclass(frozen=True)
+class CriticalResult:
+    """Eq. (19): first-passage times of the decoupled SDE (fine steps) at d below and above n_c, with quadrature."""
+
+    eps: float  # eta h* / B
+    c: np.ndarray  # thresholds
+    times: dict  # d -> [C, runs] first-passage times (units of 1/h*), inf = censored
+    quad: dict  # d -> exact mean first-passage times (continuous path)
+    watched: dict  # d -> the same for a path looked at every nc_dt, as simulated (Siegmund's correction)
+    max_time: float  # dt * max_steps
+    drift: dict  # (model, d) -> (mean, se) rate of log L from L = 100 L*: decoupled (claim), langevin (control)
+
+    @property
+    def n_c(self) -> float:
+        """Eq. (19)'s critical dimension at this eps."""
+        return mfpt.critical_dimension(self.eps)
+
+    def mean(self, d: int) -> np.ndarray:
+        """Censored-data mean first-passage time per threshold at dimension d."""
+        return ls.EscapeTimes(self.c, self.times[d], self.max_time, "decoupled", d).mean
+
+    def last_slope(self, d: int, which: str = "sim") -> float:
+        """Local slope d log t_p / d log c between the two largest thresholds (simulated or exact)."""
+        t = self.mean(d) if which == "sim" else self.quad[d]
+        return float(np.log(t[-1] / t[-2]) / np.log(self.c[-1] / self.c[-2]))
+
+
+def run_critical(cfg: EscapeRateConfig) -> CriticalResult:
+    """Decoupled SDE with eps = nc_lr (B = 1, h* = 1) at each d of cfg.nc_dims."""
+    c = np.array(cfg.nc_c, float)
+    times = {d: mfpt.simulate(c, cfg.nc_lr, d, cfg.nc_runs, cfg.nc_dt, cfg.nc_max_steps, seed=cfg.seed + d)
+             for d in progress(cfg.nc_dims, desc="n_c")}
+    quad = {d: mfpt.mfpt(c, cfg.nc_lr, d) for d in cfg.nc_dims}
+    watched = {d: mfpt.mfpt(mfpt.watched_threshold(c, cfg.nc_lr, d, "decoupled", cfg.nc_dt), cfg.nc_lr, d)
+               for d in cfg.nc_dims}
+    drift = {(m, d): mfpt.log_loss_drift(cfg.nc_lr, d, cfg.nc_runs, cfg.nc_dt, 50, model=m, seed=cfg.seed + d)
+             for m in ("decoupled", "langevin") for d in cfg.nc_dims}
+    return CriticalResult(cfg.nc_lr, c, times, quad, watched, cfg.nc_dt * cfg.nc_max_steps, drift)
