@@ -79,7 +79,8 @@ def verdict_box_html(chapter: str, claims: list, *, scorecard: str = "scorecard.
     parts = ", ".join(f"{VERDICT_MARK[v]}&nbsp;{counts[v]}" for v in VERDICT_ORDER[:4] if counts[v])
     n = sum(counts.values())
     items = []
-    for r in (r for r in rows if counted(r)):
+    listed = [r for r in rows if counted(r)] or [r for r in rows if r.get("beyond")]  # a synthesis: its own rows
+    for r in listed:
         links = f'<a href="{scorecard}#{claim_anchor(chapter, r["id"])}">row</a>'
         if r.get("figure"):
             links += f' · <a href="#{figure_anchor(chapter, r["figure"])}">figure</a>'
@@ -95,7 +96,8 @@ def verdict_box_html(chapter: str, claims: list, *, scorecard: str = "scorecard.
     tail = (f'<p class="pr-apart">Shown in the chapter and on the <a href="{scorecard}">scorecard</a> but not '
             f'counted: {" and ".join(extra)}.</p>') if extra else ""
     head = (f"<p><b>Verdicts of this run</b> ({n} claim{'s' * (n != 1)} with a target the paper states): {parts}</p>"
-            if n else "<p><b>Verdicts of this run</b>: no claim with a target the paper states was checked.</p>")
+            if n else "<p><b>Verdicts of this run</b>: no claim with a target the paper states was checked"
+            + ("; the rows of this chapter go beyond the papers:" if listed else ".") + "</p>")
     body = f'<ul class="pr-verdict-list">{"".join(items)}</ul>' if items else ""
     return f'<div class="pr-verdict-box">{head}{body}{tail}</div>'
 
