@@ -159,14 +159,6 @@ def test_fc_net_is_the_released_architecture():
     assert w.abs().max().item() <= 1 / math.sqrt(784) * (1 + eps_of(torch.float32))
 
 
-def test_two_phase_stats_detects_drop_then_jump():
-    from paper_repro.experiments.tail_index.claims import two_phase_stats
-
-    track = [{"step": s, "alpha": a, "stderr": 0.01} for s, a in zip(range(5), [1.2, 1.0, 0.9, 1.3, 1.25])]
-    ph = two_phase_stats(track)
-    assert ph["drop"] == pytest.approx(0.3) and ph["jump"] == pytest.approx(0.4) and ph["step_min"] == 2
-
-
 def test_measure_noise_of_a_cnn_matches_per_batch_loop():
     from paper_repro.core.models import alexnet_like
 

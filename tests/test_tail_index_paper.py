@@ -147,6 +147,9 @@ def test_shrink_keeps_every_paper_path_and_plan_is_finite():
     assert {("alexnet", "cifar100", "cnn sweep, hinge loss"), ("fc", "mnist", "batch sweep, nll loss")} <= \
         ti.paper_paths(paper)
     assert ti.datasets(paper) == ("mnist", "cifar10", "cifar100")
+    assert {("fc", "cifar10", "width sweep, hinge loss"), ("fc", "cifar10", "depth sweep, nll loss")} <= \
+        ti.paper_paths(paper)  # the released run.py's FC sweep on CIFAR-10
+    assert all(r.n_train == 40 for r in ti.sweep_configs(small)["width"] if r.dataset == "cifar10")
     plans = {p.name: p for p in ti.plan(paper)}
     assert plans["cnn sweep"].runs == 2 * 5 * 2 * 3 and plans["cnn sweep"].params > 9e6
     assert all(p.flops > 0 and p.peak_bytes > 0 for p in plans.values())

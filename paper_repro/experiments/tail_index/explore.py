@@ -34,8 +34,9 @@ def net_renderer(tables: dict, cfg):
     """render(width, loss, depth, batch_size) -> noise histogram; precomputed rows, else a small live run."""
     def render(width: int, loss: str = "nll", depth: int | None = None, batch_size: int | None = None):
         depth, batch_size = depth or cfg.base_depth, batch_size or cfg.batch_size
-        match = [r for t in tables.values() for r in t.select(width=width, loss=loss, depth=depth, normalize=True,
-                                                               batch_size=batch_size, arch="fc") if r.get("hist")]
+        want = dict(width=width, loss=loss, depth=depth, normalize=True, batch_size=batch_size, arch="fc",
+                    dataset=cfg.dataset)
+        match = [r for t in tables.values() for r in t.select(**want) if r.get("hist")]
         row = match[0] if match else _live_net(width, depth, batch_size, cfg.dataset, loss)
         fig, ax = subplots(width=7)
         plot_histogram(row["hist"], row["alpha_train"], ax)

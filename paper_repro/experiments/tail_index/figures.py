@@ -13,6 +13,11 @@ COLORS = {"nll": "C0", "hinge": "C3"}
 LOSS_LABELS = {"nll": "NLL", "hinge": "hinge"}
 
 
+def below(ax, ncols: int = 2, y: float = -0.3) -> None:
+    """The axes' legend under it, outside the data."""
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, y), ncols=ncols, fontsize=11)
+
+
 def _diverged_note(ax, table: NetTable) -> None:
     """Say on the figure how many runs diverged (they are left out of every curve)."""
     if table.n_diverged:
@@ -39,29 +44,48 @@ def plot_histogram(hist: dict, alpha: float, ax=None, n_ref: int = 400_000):
     ax.loglog(mid, dens(ref_counts, n_ref), "C3-", label=rf"S$\alpha$S fit, $\alpha$={alpha:.2f}")
     ax.set(xlabel="|noise component|", ylabel="density",
            ylim=(np.nanmin(dens(counts, hist["n"])) / 10, np.nanmax(dens(counts, hist["n"])) * 10))
-    ax.legend()
+    below(ax, 3, -0.22)
     return ax
 
 
-def plot_sweep(table: NetTable, x: str, ax=None, logx: bool = False, k1_fixed: int | None = None):
-    """Figure 2: alpha-hat against width or depth, one colour per loss; solid: paper's K1 ~ sqrt N, dashed: fixed K1."""
+def plot_sweep(table: NetTable, x: str, ax=None, logx: bool = False, k1_fixed: int | None = None,
+               dataset: str | None = None):
+    """Figure 2: alpha-hat against width or depth, one colour per loss; solid: paper's K1 ~ sqrt N, dashed: fixed K1;
+    open circles: exact zeros dropped (paper's K1)."""
     if ax is None:
         _, ax = subplots(width=7)
-    for loss in sorted({r["loss"] for r in table.ok}):
-        xs, m, s = table.curve(x, "alpha_train", loss=loss)
-        ax.errorbar(xs, m, yerr=s, marker="o", capsize=3, color=COLORS.get(loss),
+    match = {} if dataset is None else {"dataset": dataset}
+    for loss in sorted({r["loss"] for r in table.select(**match)}):
+        c = COLORS.get(loss)
+        xs, m, s = table.curve(x, "alpha_train", loss=loss, **match)
+        ax.errorbar(xs, m, yerr=s, marker="o", capsize=3, color=c,
                     label=rf"{LOSS_LABELS[loss]}, $K_1 \approx \sqrt{{N}}$")
-        xs, m, s = table.curve(x, "alpha_train_fixed", loss=loss)
-        ax.errorbar(xs, m, yerr=s, marker="s", capsize=3, color=COLORS.get(loss), ls="--", mfc="none",
+        xs, m, s = table.curve(x, "alpha_train_fixed", loss=loss, **match)
+        ax.errorbar(xs, m, yerr=s, marker="s", capsize=3, color=c, ls="--", mfc="none",
                     label=rf"{LOSS_LABELS[loss]}, $K_1 = {k1_fixed}$")
+        xs, m, _ = table.curve(x, "alpha_nonzero", loss=loss, **match)
+        ax.plot(xs, m, "o:", color=c, mfc="white", label=f"{LOSS_LABELS[loss]}, zeros dropped")
     ax.axhline(2.0, color="gray", ls=":", label=r"Gaussian ($\alpha = 2$)")
-    ax.set(xlabel=x, ylabel=r"$\hat\alpha$ (train noise)", xscale="log" if logx else "linear", ylim=(0, 2.1))
-    ticks = sorted({r[x] for r in table.ok})
+    low = np.nanmin([r.get("alpha_train_fixed", np.nan) for r in table.select(**match)] +
+                    [r.get("alpha_train", np.nan) for r in table.select(**match)] + [2.0])
+    ax.set(xlabel=x, ylabel=r"$\hat\alpha$ (train noise)", xscale="log" if logx else "linear",
+           ylim=(max(0.0, low - 0.15), 2.1))
+    ticks = sorted({r[x] for r in table.select(**match)})
     ax.set_xticks(ticks, [str(t) for t in ticks])
     ax.minorticks_off()
-    ax.legend(ncols=2)
     _diverged_note(ax, table)
     return ax
+
+
+def plot_width_depth(nets: dict, cfg, dataset: str):
+    """Figure 2 for one dataset: width sweep (top), depth sweep (bottom), one legend under both."""
+    fig, axes = subplots(2, 1, width=6.6, height=2.9)
+    plot_sweep(nets["width"], "width", axes[0], logx=True, k1_fixed=cfg.k1_fixed, dataset=dataset)
+    plot_sweep(nets["depth"], "depth", axes[1], k1_fixed=cfg.k1_fixed, dataset=dataset)
+    axes[0].set_title(f"{dataset}, depth {cfg.base_depth}")
+    axes[1].set_title(f"{dataset}, width {cfg.base_width}")
+    below(axes[1], 3, -0.3)
+    return fig
 
 
 def plot_batch(table: NetTable, ax=None, k1_fixed: int | None = None):
@@ -78,29 +102,69 @@ def plot_batch(table: NetTable, ax=None, k1_fixed: int | None = None):
     ax.axhline(2.0, color="gray", ls=":")
     ax.set_xticks(xs, [str(int(b)) for b in xs])
     ax.minorticks_off()
-    ax.legend(ncols=2)
+    below(ax, 2, -0.22)
     _diverged_note(ax, table)
     return ax
 
 
-def plot_track(track: list, axes=None):
-    """Figure 4: alpha-hat of train and test noise and the accuracies, every measurement of the tracked run."""
+def plot_track(tests: list, axes=None, until: int = 0):
+    """Figure 4: alpha-hat of train (solid) and test (dashed) noise and the train accuracy along training, one colour
+    per seed (x linear over the dense window, logarithmic after it); bottom: the null distribution of the two-phase
+    statistic S per seed, its 95 % point and the observed S."""
     if axes is None:
-        _, axes = subplots(2, 1, width=7, height=2.8, sharex=True)
-    steps = np.array([t["step"] for t in track])
-    for key, label, c in (("alpha", "train noise", "C0"), ("alpha_test", "test noise", "C1")):
-        err = np.array([t.get("stderr" if key == "alpha" else "stderr_test", 0.0) for t in track])
-        axes[0].errorbar(steps, [t[key] for t in track], yerr=err, marker="o", ms=3, color=c, label=label)
-    axes[0].set(ylabel=r"$\hat\alpha$ ($K_1 \approx \sqrt{N}$)")
-    axes[0].legend()
-    axes[1].plot(steps, [t["train_acc"] for t in track], "o-", ms=3, label="train")
-    axes[1].plot(steps, [t["test_acc"] for t in track], "s-", ms=3, label="test")
-    axes[1].set(xlabel="SGD iteration", ylabel="accuracy")
-    axes[1].legend()
+        fig, axes = subplots(3, 1, width=6.6, height=2.4)
+        axes[0].sharex(axes[1])
+    for k, (row, test, verdict) in enumerate(tests):
+        track, c = row.get("track") or [], f"C{k}"
+        if not track:
+            continue
+        steps = np.array([t["step"] for t in track])
+        axes[0].plot(steps, [t["alpha"] for t in track], "o-", ms=2.5, color=c, label=f"seed {row['seed']}, train")
+        axes[0].plot(steps, [t["alpha_test"] for t in track], "--", color=c, alpha=0.7,
+                     label=f"seed {row['seed']}, test")
+        if np.isfinite(test["step_min"]):
+            axes[0].axvline(test["step_min"], color=c, lw=0.8, ls=":")
+        axes[1].plot(steps, [t["train_acc"] for t in track], "o-", ms=2.5, color=c)
+        if len(test["null"]):
+            axes[2].hist(test["null"], bins=30, color=c, alpha=0.4, label=f"seed {row['seed']}: null of S")
+            axes[2].axvline(test["q95"], color=c, ls="--", label="its 95 % point")
+            axes[2].axvline(test["s"], color=c, lw=2.5, label=f"observed S ({verdict})")
+    axes[1].set_xscale("symlog", linthresh=max(until, 1), linscale=2)
+    axes[1].set_xlabel("SGD iteration (linear to the dense window's end, then log)")
+    axes[0].tick_params(labelbottom=False)
+    axes[0].set_ylabel(r"$\hat\alpha$ ($K_1 \approx \sqrt{N}$)")
+    axes[1].set_ylabel("train accuracy")
+    axes[2].set(xlabel="S = min(drop, jump) of α̂", ylabel="null draws")
+    handles = [h for ax in (axes[0], axes[2]) for h in zip(*ax.get_legend_handles_labels())]
+    if handles:
+        axes[0].figure.legend(*zip(*handles), loc="outside lower center", ncols=2, fontsize=11)
     return axes
 
 
-def plot_synthetic(syn: dict, ax=None, method: str = "mohammadi"):
+def plot_controls(results: dict, ax=None):
+    """Figure 8: share of verdicts of each rule on synthetic data where its claim holds and where it does not."""
+    from ...core.verdicts import VERDICTS
+
+    if ax is None:
+        _, ax = subplots(width=6.0, height=0.55 * 2 * len(results) + 1)
+    colors = dict(zip(VERDICTS, ("#2e7d32", "#9e9d24", "#c62828", "#757575", "#bdbdbd")))
+    labels = []
+    for i, (name, res) in enumerate(results.items()):
+        for j, (side, counts) in enumerate((("claim holds", res.positive), ("alternative", res.negative))):
+            left = 0.0
+            for verdict, n in zip(VERDICTS, counts):
+                ax.barh(2 * i + j, n / res.n_rep, left=left, color=colors[verdict],
+                        label=verdict if (i, j) == (0, 0) else None)
+                left += n / res.n_rep
+            labels.append(f"{name}: {side}")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.invert_yaxis()
+    ax.set(xlim=(0, 1), xlabel=f"share of {next(iter(results.values())).n_rep} synthetic draws")
+    below(ax, 3, -0.18)
+    return ax
+
+
+def plot_synthetic(syn: dict, ax=None, method: str = "mohammadi", legend: bool = True):
     """Figure 5: alpha-hat against the true alpha of SaS samples, one curve per sample size (reps as error bars)."""
     if ax is None:
         _, ax = subplots()
@@ -112,7 +176,8 @@ def plot_synthetic(syn: dict, ax=None, method: str = "mohammadi"):
     ax.plot([a.min(), a.max()], [a.min(), a.max()], "k--", lw=1, label="exact")
     ax.set_ylim(0.5 * a.min(), 1.5 * a.max())
     ax.set(xlabel=r"true $\alpha$", ylabel=rf"$\hat\alpha$ ({method})")
-    ax.legend()
+    if legend:
+        below(ax, 3, -0.3)
     return ax
 
 
@@ -130,9 +195,9 @@ def plot_sensitivity(groups: dict, ax=None):
         vals = [np.nan if v is None else v for v in vals]
         ax.bar(np.arange(len(names)) + 0.16 * (k - 2), vals, width=0.16, label=label)
     ax.axhline(2.0, color="gray", ls=":")
-    ax.set_xticks(np.arange(len(names)), names, rotation=20)
+    ax.set_xticks(np.arange(len(names)), names, rotation=20, ha="right")
     ax.set_ylabel(r"$\hat\alpha$")
-    ax.legend(ncols=2)
+    below(ax, 3, -0.45)
     return ax
 
 
@@ -149,7 +214,7 @@ def plot_calibration(calib: dict, measured: dict, ax=None):
                   label=f"trained nets: {VARIANT_LABELS[key]}")
     ax.plot([a.min(), 2], [a.min(), 2], "k:", lw=1, label="exact")
     ax.set(xlabel=r"true $\alpha$ of the i.i.d. S$\alpha$S matrix", ylabel=rf"$\hat\alpha$ ($K_1 = {calib['k1']}$)")
-    ax.legend(ncols=2, loc="upper center", bbox_to_anchor=(0.5, -0.24))
+    ax.legend(ncols=2, loc="upper center", bbox_to_anchor=(0.5, -0.24), fontsize=11)
     return ax
 
 
@@ -168,7 +233,7 @@ def plot_exit(res: ExitTimes, x: str, ax=None, dt: float = 0.0):
         ax.plot(xs, theory[rows], "-", color=f"C{k}", lw=1)
     ax.set(xscale="log", yscale="log", xlabel=r"noise scale $\varepsilon$" if x == "eps" else "basin half-width a",
            ylabel="mean first-exit time", ylim=(None, 10 * res.times.max()))
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=11)
     return ax
 
 
@@ -212,6 +277,6 @@ def plot_cnn(table: NetTable, ax=None):
     ax.axhline(2.0, color="gray", ls=":")
     ax.set(xscale="log", xlabel="channel scale ch (released AlexNet)", ylabel=r"$\hat\alpha$ (train noise)",
            ylim=(0, 2.1))
-    ax.legend(ncols=2)
+    below(ax, 2, -0.22)
     _diverged_note(ax, table)
     return ax

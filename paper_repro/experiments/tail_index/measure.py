@@ -44,6 +44,7 @@ class NoiseMeasurement:
     n_batches: int  # number of fixed batches
     n_params: int  # number of parameters M
     zero_fraction: float  # fraction of exactly-zero components
+    alpha_nonzero: float  # alpha-hat (K1 ~ sqrt N') with the exact zeros dropped; nan when the noise was streamed
     variants: dict  # alpha-hat of the same noise pooled differently (only when the matrix fitted in memory)
     hist: dict  # histogram of a fixed random subsample of <= HIST_SAMPLE components (always present)
 
@@ -96,13 +97,14 @@ def sample_indices(n: int, k: int, seed: int = 0) -> torch.Tensor:
 
 def measure_noise(model: nn.Module, loss_fn, x: torch.Tensor, y: torch.Tensor, batch_size: int,
                   max_elements: int = 80_000_000, details: bool = True, k1_fixed: int = 1000,
-                  hist_sample: int = HIST_SAMPLE, seed: int = 0) -> NoiseMeasurement:
+                  hist_sample: int = HIST_SAMPLE, seed: int = 0, nonzero: bool = True) -> NoiseMeasurement:
     """alpha-hat of the gradient noise G_b - (1/B) sum_b G_b over the fixed batches b of (x, y), pooled as the paper.
 
     One pass (all batch gradients at once, vmapped) when the B x M matrix fits in ``max_elements``; otherwise two
     passes: the full gradient, then the batch gradients in chunks of <= STREAM_CHUNK components streamed into the
     estimators, so the matrix is never held. The histogram comes from a fixed random subsample of
-    ``hist_sample`` components in both cases; ``details`` (pooling variants) needs the one-pass case.
+    ``hist_sample`` components in both cases; ``details`` (pooling variants) and ``nonzero`` (alpha-hat with the
+    exact zeros dropped) need the one-pass case.
     """
     was_training = model.training
     model.eval()
@@ -111,12 +113,17 @@ def measure_noise(model: nn.Module, loss_fn, x: torch.Tensor, y: torch.Tensor, b
     n = nb * n_params
     k1_fixed = k1_fixed if n >= 4 * k1_fixed else block_plan(n)[1]
     acc, acc_fixed, zeros, variants = StreamingMohammadi(n), StreamingMohammadi(n, k1=k1_fixed), 0, {}
+    alpha_nonzero = float("nan")
     pick = sample_indices(n, hist_sample, seed)
     kept = []
     if n <= max_elements:
         noise = gradients.batch_grads(model, loss_fn, x, y, batch_size)
         noise -= noise.mean(0, keepdim=True)
         chunks = [(0, noise)]
+        if nonzero:  # alpha-hat without the exact zeros (hinge nets past 100 % train accuracy pile them up)
+            kept_nz = noise.reshape(-1)[noise.reshape(-1) != 0]
+            alpha_nonzero = tail_index(kept_nz).alpha if kept_nz.numel() > 16 else alpha_nonzero
+            del kept_nz
         if details:
             variants = pooling_variants(noise, k1_fixed)
     else:
@@ -137,5 +144,6 @@ def measure_noise(model: nn.Module, loss_fn, x: torch.Tensor, y: torch.Tensor, b
     model.train(was_training)
     return NoiseMeasurement(alpha=res.alpha, stderr=res.stderr, k1=res.k1, alpha_fixed=fixed.alpha,
                             stderr_fixed=fixed.stderr, k1_fixed=fixed.k1, n_batches=nb, n_params=n_params,
-                            zero_fraction=zeros / n, variants=variants,
+                            zero_fraction=zeros / n, alpha_nonzero=alpha_nonzero,
+                            variants=variants,
                             hist=histogram(torch.cat(kept)) if hist_sample else {})

@@ -10,7 +10,7 @@ from torch import nn
 from ...pipeline.plan import SweepPlan, SweepProbe
 from .config import CHAPTER, TailIndexConfig, sweep_configs
 from .measure import STREAM_CHUNK
-from .run import build_model
+from .run import build_model, measured_steps
 
 IMAGE_SHAPES = {"mnist": (1, 28, 28), "fashion_mnist": (1, 28, 28), "cifar10": (3, 32, 32), "cifar100": (3, 32, 32)}
 N_CLASSES = {"cifar100": 100}
@@ -24,7 +24,8 @@ def shrink(cfg: TailIndexConfig) -> TailIndexConfig:
     return dataclasses.replace(
         cfg, n_train=40, n_test=40, steps=2, seeds=cfg.seeds[:1], widths=two(cfg.widths, 4),
         depths=tuple(dict.fromkeys((cfg.depths[0], cfg.depths[-1]))), base_width=4, batch_sizes=(10, 20),
-        batch_size=10, batch_epochs=0.5, k1_fixed=8, track_width=4, track_steps=2, track_every=1,
+        batch_size=10, batch_epochs=0.5, k1_fixed=8, track_width=4, track_steps=2, track_every=1, check_every=1,
+        track_dense_every=1, track_dense_until=1, phase_boot=20, control_reps=2, control_n=1000,
         synth_sizes=(1000,), synth_reps=1, sde_particles=20, sde_t_max=2.0,
         cnn_channels=two(cfg.cnn_channels, 1) or (1,), cnn_n_train=40)
 
@@ -44,7 +45,7 @@ def path_measurement(sweep: str, run) -> str:
 
 def datasets(cfg: TailIndexConfig) -> tuple[str, ...]:
     """Datasets the config reads (names accepted by paper_repro.core.fetch)."""
-    return tuple(dict.fromkeys([cfg.dataset, *cfg.cnn_datasets]))
+    return tuple(dict.fromkeys([cfg.dataset, *cfg.fc_cifar, *cfg.cnn_datasets]))
 
 
 def flops_per_sample(model: nn.Module, shape: tuple) -> int:
@@ -79,7 +80,7 @@ def model_cost(arch: str, dataset: str, width: int, depth: int) -> tuple[int, in
 def _run_cost(run) -> tuple[int, float, int]:
     """(params, FLOPs, peak bytes) of one NetRun: SGD steps + noise measurements (train + test passes)."""
     params, fwd = model_cost(run.arch, run.dataset, run.width, run.depth if run.arch == "fc" else 0)
-    points = 1 + (run.steps // run.track_every + 1 if run.track_every else 0)
+    points = 1 + len(measured_steps(run)) + run.steps // run.check_every / 4  # accuracy checks: ~1/4 of a point
     flops = 3 * fwd * (run.batch_size * run.steps + points * (run.n_train + run.n_test))
     noise = (run.n_train // run.batch_size) * params
     held = noise if noise <= run.max_elements else min(run.max_elements, STREAM_CHUNK)

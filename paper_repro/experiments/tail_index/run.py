@@ -34,11 +34,16 @@ class NetRun:
     loss: str  # "nll" | "hinge"
     batch_size: int  # SGD batch size, also the fixed-batch size of the noise (as in the released code)
     lr: float  # SGD learning rate
-    steps: int  # SGD iterations (the cap of a tracked run)
+    steps: int  # SGD iterations at most (the cap; released run.py: 65,000)
     seed: int  # init and batch-order seed
     device: str = "auto"  # auto | cpu | cuda
-    track_every: int = 0  # measure train and test noise every this many iterations and stop at 100 % train
-    #                       accuracy, as the released main.py (eval_freq 100); 0: measure only at the end
+    track_every: int = 0  # measure train and test noise every this many iterations (released main.py: eval_freq
+    #                       100); 0: measure only at the end
+    check_every: int = 100  # train accuracy checked every this many iterations (released main.py: eval_freq 100)
+    stop_acc: float = 1.0  # stop once the checked train accuracy reaches this (released main.py: 100 %)
+    lr_halvings: bool = True  # halve the step at 1/3 and 2/3 of the cap (released run.py: --lr_schedule)
+    dense_every: int = 0  # tracked runs: also measure every this many iterations up to ``dense_until`` (0: no)
+    dense_until: int = 0  # end of the dense early window (iterations)
     details: bool = True  # pooling variants of the final noise (when it fits in memory)
     normalize: bool = True  # inputs (x - mean) / std as the released code; False: raw pixels in [0, 1]
     arch: str = "fc"  # "fc" (released FullyConnected) | "alexnet" (released AlexNet, models.alexnet_like)
@@ -86,7 +91,7 @@ def eval_accuracy(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
 
 def _point(run: NetRun, net, loss_fn, train, test, step: int) -> dict:
     """One tracked measurement: train and test noise alpha-hat (paper K1 and fixed K1), accuracies."""
-    kw = dict(max_elements=run.max_elements, details=False, k1_fixed=run.k1_fixed, hist_sample=0)
+    kw = dict(max_elements=run.max_elements, details=False, k1_fixed=run.k1_fixed, hist_sample=0, nonzero=False)
     tr = measure_noise(net, loss_fn, train.x, train.y, run.batch_size, **kw)
     te = measure_noise(net, loss_fn, test.x, test.y, run.batch_size, **kw)
     return {"step": step, "alpha": tr.alpha, "stderr": tr.stderr, "alpha_fixed": tr.alpha_fixed,
@@ -94,19 +99,35 @@ def _point(run: NetRun, net, loss_fn, train, test, step: int) -> dict:
             "train_acc": eval_accuracy(net, train.x, train.y), "test_acc": eval_accuracy(net, test.x, test.y)}
 
 
+def measured_steps(run: NetRun) -> list[int]:
+    """Iterations at which a tracked run measures its noise: every ``dense_every`` up to ``dense_until``, then every
+    ``track_every``, and the cap."""
+    if not run.track_every:
+        return []
+    dense = range(0, min(run.dense_until, run.steps), run.dense_every) if run.dense_every else []
+    return sorted({*dense, *range(0, run.steps, run.track_every), run.steps})
+
+
+def step_size(run: NetRun, step: int) -> float:
+    """The step at ``step``: lr, halved at 1/3 and again at 2/3 of the cap when ``lr_halvings`` (released)."""
+    return run.lr * 0.5 ** ((step >= run.steps // 3) + (step >= 2 * run.steps // 3)) if run.lr_halvings else run.lr
+
+
 def train(run: NetRun, net: nn.Module, loss_fn, train, test) -> tuple[list, list, bool]:
-    """Plain SGD (no momentum); with ``track_every`` a measurement every that many iterations, stopping once the
-    training accuracy is 100 % (released main.py). Returns (losses, tracked points, diverged)."""
+    """Plain SGD (no momentum) until the checked train accuracy reaches ``stop_acc`` or the cap, with the released
+    step halvings; a tracked run measures at ``measured_steps``. Returns (losses, tracked points, diverged)."""
     idx = batch_indices(len(train.x), run.batch_size, run.steps, seed=run.seed, device=train.x.device)
     opt = torch.optim.SGD(net.parameters(), lr=run.lr)
-    losses, track = [], []
+    losses, track, points = [], [], set(measured_steps(run))
     for step in range(run.steps + 1):
-        if run.track_every and (step % run.track_every == 0 or step == run.steps):
+        if step in points:
             track.append(_point(run, net, loss_fn, train, test, step))
-            if track[-1]["train_acc"] >= 1.0:
-                break
-        if step == run.steps:
+        checked = track[-1]["train_acc"] if step in points else (
+            eval_accuracy(net, train.x, train.y) if step % run.check_every == 0 and step else None)
+        if step == run.steps or (checked is not None and checked >= run.stop_acc):
             break
+        for group in opt.param_groups:
+            group["lr"] = step_size(run, step)
         net.train()
         loss = loss_fn(net(train.x[idx[step]]), train.y[idx[step]])
         losses.append(loss.item())
@@ -130,14 +151,15 @@ def run_net(run: NetRun) -> dict:
         return {"alpha_train": math.nan, "diverged": True, "steps_run": len(losses)}
     kw = dict(max_elements=run.max_elements, k1_fixed=run.k1_fixed)
     m_tr = measure_noise(net, loss_fn, tr.x, tr.y, run.batch_size, details=run.details, **kw)
-    m_te = measure_noise(net, loss_fn, te.x, te.y, run.batch_size, details=False, hist_sample=0, **kw)
+    m_te = measure_noise(net, loss_fn, te.x, te.y, run.batch_size, details=False, hist_sample=0, nonzero=False, **kw)
     return {"alpha_train": m_tr.alpha, "stderr_train": m_tr.stderr, "k1": m_tr.k1,
             "alpha_train_fixed": m_tr.alpha_fixed, "stderr_train_fixed": m_tr.stderr_fixed,
             "k1_fixed_used": m_tr.k1_fixed, "alpha_test": m_te.alpha, "stderr_test": m_te.stderr,
             "alpha_test_fixed": m_te.alpha_fixed, "zero_fraction": m_tr.zero_fraction, "n_params": m_tr.n_params,
             "n_batches": m_tr.n_batches, "train_acc": eval_accuracy(net, tr.x, tr.y),
             "test_acc": eval_accuracy(net, te.x, te.y), "final_loss": float(np.mean(losses[-20:] or [math.nan])),
-            "steps_run": len(losses), "variants": m_tr.variants, "hist": m_tr.hist, "track": track, "diverged": False}
+            "steps_run": len(losses), "alpha_nonzero": m_tr.alpha_nonzero, "lr_end": step_size(run, len(losses)),
+            "variants": m_tr.variants, "hist": m_tr.hist, "track": track, "diverged": False}
 
 
 def init_gaussian_variants(width: int = 64, depth: int = 2, n: int = 6000, dim: int = 784, batch_size: int = 100,

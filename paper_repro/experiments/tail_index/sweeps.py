@@ -123,7 +123,8 @@ def pooling_groups(cfg: TailIndexConfig, nets: dict) -> dict:
 
     sens = {"init, Gaussian inputs": init_gaussian_variants(k1=cfg.k1_fixed)}
     record_path(CHAPTER, *SYNTHETIC[3])
-    for r in nets["width"].select(loss="nll", seed=cfg.seeds[0]) + nets["depth"].select(loss="nll", seed=cfg.seeds[0]):
+    first = dict(loss="nll", seed=cfg.seeds[0], dataset=cfg.dataset)
+    for r in nets["width"].select(**first) + nets["depth"].select(**first):
         if r.get("variants"):
             sens.setdefault(f"w{r['width']} d{r['depth']}", r["variants"])
     for r in nets["raw"].select():
@@ -134,12 +135,12 @@ def pooling_groups(cfg: TailIndexConfig, nets: dict) -> dict:
 def histogram_row(cfg: TailIndexConfig, nets: dict) -> dict:
     """The net of figure 1: the largest CIFAR-10 AlexNet (NLL, first seed) when run, else the widest FC net."""
     cnn = nets["cnn"].select(dataset="cifar10", loss="nll", seed=cfg.seeds[0])
-    fc = nets["width"].select(loss="nll", seed=cfg.seeds[0])
+    fc = nets["width"].select(loss="nll", seed=cfg.seeds[0], dataset=cfg.dataset)
     rows = [r for r in (cnn or fc or [r for t in nets.values() for r in t.ok]) if r.get("hist")]
     return max(rows, key=lambda r: r["width"])
 
 
 def measured_shape(nets: dict, cfg: TailIndexConfig) -> tuple[int, int]:
     """(batches, parameters) of the base net's noise matrix: the shape of the calibration matrices."""
-    rows = nets["depth"].select(width=cfg.base_width, depth=cfg.base_depth) or nets["width"].ok
+    rows = nets["depth"].select(width=cfg.base_width, depth=cfg.base_depth, dataset=cfg.dataset) or nets["width"].ok
     return int(rows[0]["n_batches"]), int(rows[0]["n_params"])
