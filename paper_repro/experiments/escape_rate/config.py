@@ -51,7 +51,8 @@ class EscapeRateConfig:
     esc_dims: tuple = (1, 2, 4)  # dimensions d = n
     esc_variants: tuple = (("sgd", "gaussian"), ("decoupled", "gaussian"), ("langevin", "gaussian"))  # at every d
     esc_rademacher_dims: tuple = (1,)  # d of Rademacher-input SGD (only d = 1 has a target: constant noise)
-    esc_runs: int = 100  # runs per curve (paper: 100)
+    esc_runs: int = 100  # runs per curve (paper: 100), split evenly over esc_draws data sets
+    esc_draws: int = 4  # independent data sets (x, y) per curve: the slope's error includes their spread
     esc_c: tuple = (1.25, 1.5, 1.75, 2.0, 2.5, 3.0)  # thresholds c in L > c L* (paper: range not stated)
     esc_max_censored: float = 0.1  # slopes are fitted over the thresholds where at most this share is censored
     esc_max_steps: int = 2_000_000  # cap per run (censored first-passage times beyond)
@@ -79,6 +80,9 @@ class EscapeRateConfig:
             check_positive(name, getattr(self, name))
         check_range("dec_floor", self.dec_floor, 1e-12, 0.5)
         check_range("esc_max_censored", self.esc_max_censored, 0.0, 0.5)
+        if not (isinstance(self.esc_draws, int) and 1 <= self.esc_draws <= self.esc_runs // 2):
+            raise ConfigError(f"esc_draws={self.esc_draws!r} must be an integer in [1, esc_runs // 2]: each data "
+                              "set needs at least 2 runs")
         check_positive_all("esc_rademacher_dims", self.esc_rademacher_dims, integer=True)
         check_positive_all("nc_dims", self.nc_dims, integer=True)
         check_positive_all("dec_widths", self.dec_widths, integer=True)
@@ -108,7 +112,7 @@ PRESETS = {
         profile="smoke", dec_n_train=1000, dec_epochs=(0, 2), dec_n_spectrum=300,
         noise_runs=(("fashion_mnist", "fc", (64, 64, 64)),), noise_n_train=1000, noise_epochs=8,
         stat_n=10_000, stat_lrs=(0.5, 1.0), stat_batches=(1, 4), stat_chains=300, stat_burn_in=200,
-        stat_samples=20, stat_every=20, esc_lr=0.25, esc_dims=(1, 4), esc_runs=30, esc_c=(1.25, 1.5, 2.0, 3.0),
+        stat_samples=20, stat_every=20, esc_lr=0.25, esc_dims=(1, 4), esc_runs=30, esc_draws=2, esc_c=(1.25, 1.5, 2.0, 3.0),
         esc_max_steps=5_000, esc_boot=50, controls=20, nc_dims=(4, 8), nc_c=(1.5, 2.0, 4.0), nc_runs=40,
         nc_max_steps=3000),
     "quick": EscapeRateConfig(

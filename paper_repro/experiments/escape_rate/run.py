@@ -80,6 +80,7 @@ class EscapeResult:
     eps: dict  # same keys -> eta h* / B, the temperature of the reduced SDE
     max_censored: float = 0.1  # the fit window holds the thresholds with at most this share censored
     boot: int = 200  # bootstrap resamples of the runs
+    draws: dict = dataclasses.field(default_factory=dict)  # same keys -> data-set index of each run (column)
 
     def window(self, key: str) -> np.ndarray:
         """Threshold mask of the fit: at most ``max_censored`` of the runs censored."""
@@ -91,9 +92,25 @@ class EscapeResult:
         return np.diff(np.log(e.mean)) / np.diff(np.log(e.c))
 
     def slope(self, key: str) -> tuple[float, float]:
-        """Slope of log t_p vs log c over the curve's window, and its bootstrap standard error over runs."""
+        """Slope of log t_p vs log c over the curve's window, and its standard error: the larger of the bootstrap
+        over runs and the spread of the slopes of the k data sets, sd / sqrt(k) (each data set its own unit: a
+        verdict must not change with the draw of x, y)."""
         e, w = self.runs[key], self.window(key)
-        return censored_slope(e.c[w], e.times[w], e.max_time, self.boot)
+        slope, se = censored_slope(e.c[w], e.times[w], e.max_time, self.boot)
+        label = self.draws.get(key)
+        if label is not None and len(np.unique(label)) >= 2:
+            each = np.array([censored_slope(e.c[w], e.times[w][:, label == j], e.max_time, 0)[0]
+                             for j in np.unique(label)])
+            each = each[np.isfinite(each)]
+            if len(each) >= 2:
+                se = max(se, float(np.std(each, ddof=1) / np.sqrt(len(each))))
+        return slope, se
+
+    def draw_slopes(self, key: str) -> np.ndarray:
+        """The slope of each data set over the curve's window (NaN where a data set has a threshold no run passed)."""
+        e, w, label = self.runs[key], self.window(key), self.draws.get(key, np.zeros(self.runs[key].times.shape[1]))
+        return np.array([censored_slope(e.c[w], e.times[w][:, label == j], e.max_time, 0)[0]
+                         for j in np.unique(label)])
 
     def predicted(self, key: str, model: str = "decoupled") -> float:
         """Exact finite-c slope of a continuous SDE (mfpt.MODELS) over the same window; NaN below 2 thresholds."""
@@ -106,14 +123,22 @@ def run_escape(cfg: EscapeRateConfig) -> EscapeResult:
     jobs = [(dyn, inp, d) for d in cfg.esc_dims for dyn, inp in cfg.esc_variants]
     jobs += [("sgd", "rademacher", d) for d in cfg.esc_rademacher_dims]
     runs, theory, h, eps = {}, {}, {}, {}
+    draws = {}
+    sizes = np.diff(np.linspace(0, cfg.esc_runs, cfg.esc_draws + 1).round().astype(int))  # runs per data set
     for dyn, inp, d in progress(jobs, desc="escape"):
-        p = ls.make_problem(cfg.esc_n, d, inp, cfg.seed)
-        key = f"{dyn}/{inp}/{d}"
-        runs[key] = ls.escape_times(p, cfg.esc_lr, cfg.esc_batch_size, np.array(cfg.esc_c), cfg.esc_runs,
-                                    cfg.esc_max_steps, dyn, seed=cfg.seed + d)
-        h[key], theory[key] = p.h, ls.escape_exponent(cfg.esc_lr, cfg.esc_batch_size, p.h, d)
-        eps[key] = cfg.esc_lr * p.h / cfg.esc_batch_size
-    return EscapeResult(runs, theory, h, eps, cfg.esc_max_censored, cfg.esc_boot)
+        key, parts, hs = f"{dyn}/{inp}/{d}", [], []
+        for j, m in enumerate(sizes):  # data set j: its own x, y (seed) and its own chains
+            p = ls.make_problem(cfg.esc_n, d, inp, cfg.seed + 7919 * j)
+            parts.append(ls.escape_times(p, cfg.esc_lr, cfg.esc_batch_size, np.array(cfg.esc_c), int(m),
+                                         cfg.esc_max_steps, dyn, seed=cfg.seed + d + 104729 * j))
+            hs.append(p.h)
+        first = parts[0]
+        runs[key] = dataclasses.replace(first, times=np.concatenate([q.times for q in parts], axis=1))
+        draws[key] = np.repeat(np.arange(len(sizes)), sizes)
+        h[key] = float(np.mean(hs))
+        theory[key] = ls.escape_exponent(cfg.esc_lr, cfg.esc_batch_size, h[key], d)
+        eps[key] = cfg.esc_lr * h[key] / cfg.esc_batch_size
+    return EscapeResult(runs, theory, h, eps, cfg.esc_max_censored, cfg.esc_boot, draws)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -36,7 +36,7 @@ def _edges(v):
 def plot_phase(table: dict, opt=None, ax=None):
     """Seed-mean test error in the (alpha, T) plane; x diverged, open square capped, stars T_opt(alpha)."""
     if ax is None:
-        _, ax = subplots(width=6.8, height=4.2)
+        _, ax = subplots(width=6.5, height=4.2)
     al, Ts = np.unique(table["alpha"]), np.unique(table["T"])
     err = np.full((len(Ts), len(al)), np.nan)
     for i, T in enumerate(Ts):

@@ -12,7 +12,7 @@ LOSS_MARK = {"mse": "o", "ce": "s"}
 
 
 def _legend_below(ax, ncol: int = 4):
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=ncol, frameon=False, fontsize=10)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=ncol, frameon=False, fontsize=11)
 
 
 def scale_mixture(end: list[dict], ctrl):
@@ -33,7 +33,7 @@ def scale_mixture(end: list[dict], ctrl):
     _legend_below(ax, 3)
     ctrl.plot(bx)
     bx.set_title("rule's controls", fontsize=11)
-    bx.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2, frameon=False, fontsize=9.5)
+    bx.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2, frameon=False, fontsize=11)
     return fig
 
 
@@ -50,7 +50,7 @@ def coordinate_tails(end: list[dict], gauss: np.ndarray, ctrl):
     _legend_below(ax, 3)
     ctrl.plot(bx)
     bx.set_title("rule's controls", fontsize=11)
-    bx.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2, frameon=False, fontsize=9.5)
+    bx.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2, frameon=False, fontsize=11)
     return fig
 
 
@@ -101,7 +101,7 @@ def temperature(end: list[dict], temp: dict, ctrl, keys=("alpha_pooled", "test_e
         ax.set_xticks(ts, [f"{t:g}" for t in ts], rotation=30)
         ax.minorticks_off()
     handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside upper center", ncol=4, fontsize=9.5, frameon=False)
+    fig.legend(handles, labels, loc="outside upper center", ncol=4, fontsize=11, frameon=False)
     ax = axes[1][0]
     from .synth import KEYS_D
     w = 0.8 / max(len(nets), 1)
@@ -111,14 +111,14 @@ def temperature(end: list[dict], temp: dict, ctrl, keys=("alpha_pooled", "test_e
                 label=f"{net}: log T")
         ax.barh(y + i * w + w / 2, [np.clip(temp[net][k]["t_B"], -20, 20) for k in KEYS_D], w / 2,
                 color=f"C{i}", alpha=0.4, label=f"{net}: log B")
-    ax.set_yticks(np.arange(len(KEYS_D)) + 0.3, [an.QUANTITIES[k][0] for k in KEYS_D], fontsize=9)
+    ax.set_yticks(np.arange(len(KEYS_D)) + 0.3, [an.QUANTITIES[k][0] for k in KEYS_D], fontsize=11)
     ax.axvline(2, color="k", lw=0.8, ls="--")
     ax.axvline(-2, color="k", lw=0.8, ls="--")
     ax.set_xlabel("t value of the slope (clipped at ±20)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False, fontsize=9)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False, fontsize=11)
     ctrl.plot(axes[1][1])
     axes[1][1].set_title("rule's controls", fontsize=11)
-    axes[1][1].legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2, frameon=False, fontsize=9)
+    axes[1][1].legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2, frameon=False, fontsize=11)
     return fig
 
 
@@ -136,9 +136,9 @@ def explorer_renderer(rows: list[dict]):
                 ms = [an.mean_se([r[k] for r in sel if (r["loss"], r["B"]) == g]) for g in groups]
                 ax.errorbar(x + 0.12 * j, [m for m, _ in ms], [2 * np.nan_to_num(s) for _, s in ms], fmt="o",
                             label=an.QUANTITIES[k][0].split(" (")[0].replace("α̂", r"$\hat\alpha$"))
-            ax.set_xticks(x, [f"{lo}\nB={b}" for lo, b in groups], fontsize=9)
+            ax.set_xticks(x, [f"{lo}\nB={b}" for lo, b in groups], fontsize=11)
             ax.set_title(title, fontsize=11)
-            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), fontsize=8.5, frameon=False)
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), fontsize=11, frameon=False)
         fig.suptitle(f"{net}, T = {T:g}, checkpoint {checkpoint}", fontsize=11)
         return fig
     return render
