@@ -16,7 +16,7 @@ from .chapters import Chapter
 from .costs import hardware
 from .staging import move_into_place, notebooks_dir, results_root, run_label
 
-TIMEOUTS = {"smoke": 600, "quick": 1800, "paper": None}  # per-cell execution timeout (s) by profile
+TIMEOUTS = {"smoke": 600, "quick": 3600, "paper": None}  # per-cell timeout (s) by profile (quick: a cell may train a few nets on a busy 2-core CPU)
 
 
 class ChapterFailed(RuntimeError):

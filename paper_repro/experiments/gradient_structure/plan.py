@@ -6,7 +6,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from ...core.models import count_params
 from ...pipeline.plan import SweepPlan, SweepProbe
-from .config import CHAPTER, GradientStructureConfig, settings
+from .config import CHAPTER, GradientStructureConfig, epochs_of, settings
 from .spectrum import param_blocks
 
 SHAPES = {"mnist": (1, 28, 28, 10), "fashion_mnist": (1, 28, 28, 10), "cifar10": (3, 32, 32, 10),
@@ -21,7 +21,8 @@ def _model(name: str, dataset: str, cfg: GradientStructureConfig):
     from .recipe import build_model
 
     c, h, w, k = SHAPES[dataset]
-    return build_model(name, SimpleNamespace(x=torch.zeros(1, c, h, w), classes=k), cfg.fcn_widths, cfg.resnet_width)
+    return build_model(name, SimpleNamespace(x=torch.zeros(1, c, h, w), classes=k), cfg.fcn_widths, cfg.resnet_width,
+                       fcn_bias=cfg.fcn_bias)
 
 
 def _forward_flops(model, dataset: str) -> int:
@@ -37,7 +38,7 @@ def setting_cost(cfg: GradientStructureConfig, dataset: str, name: str, batch_si
     model = _model(name, dataset, cfg)
     p, fwd = count_params(model), _forward_flops(model, dataset)
     n_train, n = min(cfg.n_train, N_TRAIN[dataset]), cfg.n_spectrum
-    steps = cfg.epochs * (n_train // batch_size)
+    steps = epochs_of(cfg, dataset) * (n_train // batch_size)
     blocks = len(param_blocks(model, n, cfg.gram_block_bytes))
     per_stage = 3 * fwd * (n_train + cfg.n_draws * batch_size)  # full gradient and minibatch draws
     per_spec = 3 * fwd * n * blocks + 2 * n * n * p + 4 * n ** 3 + 2 * 1000 * n * n  # blocks, Gram, eig, S K S^T

@@ -18,7 +18,7 @@ from ...core.estimators.powerlaw import PowerLawResult, fit_power_law
 from ...core.gradients import full_grad
 from ...core.results import output_dir, to_jsonable
 from ...pipeline.sweep import run_sweep
-from .config import CHAPTER, ITER_TAIL, GradientStructureConfig, settings
+from .config import CHAPTER, ITER_TAIL, GradientStructureConfig, epochs_of, settings
 from .recipe import build_model, train_with_checkpoints, training_data
 from .spectrum import (SpectrumFit, centred_eigenvalues, fit_resolved_spectrum, gram_by_blocks, minibatch_means,
                        minibatch_spectrum)
@@ -51,11 +51,16 @@ class Checkpoint:
     noise_free: PowerLawResult  # same, free xmin
     dim_pass_rate: float  # fraction of the n_draws minibatch gradients whose top_k |g_i| pass d_ks < d_c
     noise_pass_rate: float  # same for the noise
+    dim_pass_rate_free: float  # same as dim_pass_rate with a free (KS-minimising) xmin on every draw
+    noise_pass_rate_free: float  # same for the noise
     dim_betas: tuple  # top_k beta of every draw
     iter_batch_sizes: tuple  # batch sizes of the iteration-wise test
     iter_pass_grad: tuple  # fraction of coordinates whose |g_i| over minibatches passes (top ITER_TAIL), per B
     iter_pass_noise: tuple  # same for the noise |g_i - mean_i|
     iter_pass_grad_free: tuple  # same as iter_pass_grad with a free xmin
+    iter_pass_noise_free: tuple  # same as iter_pass_noise with a free xmin
+    train_loss: float  # cross-entropy on the training subset at this theta (evaluation mode)
+    train_acc: float  # accuracy on the training subset at this theta
     var_fit: PowerLawResult  # free-xmin fit of the per-coordinate variances of per-sample gradients (mechanism)
     spectrum: SpectrumFit | None  # fit of the covariance spectrum within its resolved range (spectrum stages only)
     minibatch_s: tuple  # s of the minibatch-gradient covariance per test batch size (spectrum stages only)
@@ -86,6 +91,17 @@ def pass_fraction(values: torch.Tensor, tail: float) -> tuple[float, float]:
     return float(np.mean(top)), float(np.mean([fit_power_law(c, **ITER_FIT).passes for c in cols]))
 
 
+def train_state(model, data, chunk: int = 1000) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy on the training subset at the current theta, in chunks of images."""
+    loss, hits = 0.0, 0
+    with torch.no_grad():
+        for i in range(0, len(data), chunk):
+            out, y = model(data.x[i:i + chunk]), data.y[i:i + chunk]
+            loss += float(F.cross_entropy(out, y, reduction="sum"))
+            hits += int((out.argmax(1) == y).sum())
+    return loss / len(data), hits / len(data)
+
+
 def _ccdf(values: np.ndarray, points: int = 1500) -> tuple[np.ndarray, np.ndarray]:
     """Geometrically thinned empirical CCDF (x, P(X >= x)) of the positive values."""
     x = np.sort(values[values > 0])
@@ -94,24 +110,25 @@ def _ccdf(values: np.ndarray, points: int = 1500) -> tuple[np.ndarray, np.ndarra
 
 
 def dimension_wise(model, data, cfg, batch_size: int, seed: int) -> dict:
-    """The paper's top-k test on n_draws minibatch gradients (and their noise g_B - g_full) at the current theta."""
+    """Both rules (top_k and free xmin) on n_draws minibatch gradients and their noise g_B - g_full at this theta."""
     g_full = full_grad(model, F.cross_entropy, data.x, data.y)
     draws = batch_indices(len(data), batch_size, cfg.n_draws, seed=seed, device=data.x.device)
-    out = {"top": [], "noise": []}
+    fits = {"grad": [], "noise": []}  # (top_k, free) fit pairs of every draw
+    out = {}
     for i, idx in enumerate(draws):
         g = full_grad(model, F.cross_entropy, data.x[idx], data.y[idx])
         abs_g, abs_n = g.abs().cpu().numpy(), (g - g_full).abs().cpu().numpy()
+        fits["grad"].append(_fit_pair(abs_g, cfg.top_k))
+        fits["noise"].append(_fit_pair(abs_n, cfg.top_k))
         if i == 0:
-            (out["dim_top"], out["dim_free"]), (out["noise_top"], out["noise_free"]) = (
-                _fit_pair(abs_g, cfg.top_k), _fit_pair(abs_n, cfg.top_k))
+            (out["dim_top"], out["dim_free"]), (out["noise_top"], out["noise_free"]) = fits["grad"][0], fits["noise"][0]
             out["arrays"] = dict(zip(("ccdf_x", "ccdf_p"), _ccdf(abs_g)))
             rng = np.random.default_rng(seed)
             out["arrays"]["abs_sample"] = rng.choice(abs_g[abs_g > 0], min(5000, int(np.sum(abs_g > 0))), False)
-        out["top"].append(fit_power_law(abs_g, n_tail=min(cfg.top_k, int(np.sum(abs_g > 0)))))
-        out["noise"].append(fit_power_law(abs_n, n_tail=min(cfg.top_k, int(np.sum(abs_n > 0)))).passes)
-    out["dim_pass_rate"] = float(np.mean([f.passes for f in out["top"]]))
-    out["noise_pass_rate"] = float(np.mean(out.pop("noise")))
-    out["dim_betas"] = tuple(f.beta for f in out.pop("top"))
+    for key, name in (("grad", "dim"), ("noise", "noise")):
+        out[f"{name}_pass_rate"] = float(np.mean([top.passes for top, _ in fits[key]]))
+        out[f"{name}_pass_rate_free"] = float(np.mean([free.passes for _, free in fits[key]]))
+    out["dim_betas"] = tuple(top.beta for top, _ in fits["grad"])
     return out
 
 
@@ -128,7 +145,8 @@ def analyze_checkpoint(model, data, cfg: GradientStructureConfig, step: int, bat
     test_bs = tuple(min(b, len(sub)) for b in cfg.test_batch_sizes)  # capped only on data smaller than B (tests)
     iters = [minibatch_means(sub, b, cfg.n_batches, seed=cfg.seed + b) for b in test_bs]
     grads = [pass_fraction(it, ITER_TAIL) for it in iters]
-    noises = [pass_fraction(it - sub.mean(0), ITER_TAIL)[0] for it in iters]
+    noises = [pass_fraction(it - sub.mean(0), ITER_TAIL) for it in iters]
+    loss, acc = train_state(model, data)
     arrays = {**dim.pop("arrays"), "iter_coord0": iters[0][:, 0].cpu().numpy()}
     spec, mb_s, stab = None, (), None
     if with_spectrum:
@@ -142,7 +160,8 @@ def analyze_checkpoint(model, data, cfg: GradientStructureConfig, step: int, bat
         stab = split_stability(k / len(k), seed=cfg.seed + step, ks=SUBSPACE_KS)
     return Checkpoint(dataset=dataset, model=name, batch_size=batch_size, step=step, **dim,
                       iter_batch_sizes=test_bs, iter_pass_grad=tuple(g[0] for g in grads),
-                      iter_pass_noise=tuple(noises), iter_pass_grad_free=tuple(g[1] for g in grads),
+                      iter_pass_noise=tuple(g[0] for g in noises), iter_pass_grad_free=tuple(g[1] for g in grads),
+                      iter_pass_noise_free=tuple(g[1] for g in noises), train_loss=loss, train_acc=acc,
                       var_fit=fit_power_law(parts.var.cpu().numpy()), spectrum=spec, minibatch_s=mb_s,
                       subspace=stab, arrays=arrays)
 
@@ -164,9 +183,9 @@ def _run_setting(spec: RunSpec, device) -> dict:
     """run_setting's body, on ``device``."""
     cfg = spec.cfg
     data = training_data(spec.dataset, cfg.n_train, cfg.seed, device)
-    model = build_model(spec.model, data, cfg.fcn_widths, cfg.resnet_width, cfg.seed).to(device)
+    model = build_model(spec.model, data, cfg.fcn_widths, cfg.resnet_width, cfg.seed, cfg.fcn_bias).to(device)
     batch = min(spec.batch_size, len(data))  # smaller only on a dataset smaller than B (tiny test files)
-    total = cfg.epochs * (len(data) // batch)
+    total = epochs_of(cfg, spec.dataset) * (len(data) // batch)
     spec_steps = {int(round(f * total)) for f in cfg.spectrum_stages}
     cps = []
     train = train_with_checkpoints(model, data, cfg, batch, lambda step, m: cps.append(analyze_checkpoint(
@@ -185,7 +204,8 @@ def checkpoint_from_record(r: dict) -> Checkpoint:
     sub = r["subspace"] and SubspaceStability(**{k: tuple(map(nan, v)) if isinstance(v, list) else nan(v)
                                                   for k, v in r["subspace"].items()})
     tup = {k: tuple(map(nan, r[k])) for k in ("dim_betas", "iter_batch_sizes", "iter_pass_grad", "iter_pass_noise",
-                                              "iter_pass_grad_free", "minibatch_s")}
+                                              "iter_pass_grad_free", "iter_pass_noise_free",
+                                              "minibatch_s")}
     return Checkpoint(**{**r, **tup, **{k: fit(r[k]) for k in ("dim_top", "dim_free", "noise_top", "noise_free",
                                                                "var_fit")},
                          "spectrum": spec or None, "subspace": sub or None,

@@ -12,7 +12,7 @@ from ...core.estimators.powerlaw import (BootstrapResult, LikelihoodRatioResult,
 from ...core.progress import progress as progress_bar
 
 SOURCES = ("pareto", "gaussian", "scale_mixture", "lognormal")
-RULES = ("free", "top20")  # KS-minimising xmin; fixed top 20 % of the values (the paper's top 1000 of 5000)
+RULES = ("free", "top20")  # KS-minimising xmin; fixed top 20 % of the values (our iteration-wise rule)
 
 
 def synthetic_values(source: str, n: int, seed: int = 0, beta: float = 2.5, s: float = 1.0) -> np.ndarray:
@@ -57,7 +57,7 @@ class AcceptanceResult:
         ax.set(xlabel="sample size $n$", ylabel="fraction called power-law", ylim=(-0.03, 1.03))
         ax.set_xticks(list(self.sizes), [str(n) for n in self.sizes])
         ax.minorticks_off()
-        ax.legend(fontsize=7)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2, frameon=False)
         return ax
 
 
@@ -127,7 +127,7 @@ class MechanismResult:
         ax.plot(self.s, self.beta_predicted, "k-", label="predicted $1 + 2/s$")
         ax.plot(self.s, self.beta_fit, "o", label=f"fitted on {self.n_coords:,} coordinates")
         ax.set(xlabel="variance exponent $s$", ylabel=r"dimension-wise $\hat\beta$")
-        ax.legend(fontsize=7)
+        ax.legend(loc="upper right")
         return ax
 
 
