@@ -12,7 +12,7 @@ from ...present.plotting import subplots
 from .claims import MEASURES, RULE_NAMES, units
 from .controls import LABELS, SOURCES, spectrum_fit_ratio
 
-WIDTH = 7.0  # inches: the page width
+WIDTH = 6.5  # inches: a little under the 7 in page, so legends below the axes keep the figure within it (>= 11 pt)
 RULE_COLORS = {"top_k": "C0", "free": "C3"}
 
 

@@ -165,7 +165,7 @@ def make_tests_render(real_values: np.ndarray | None = None, seed: int = 0):
         fit.plot(x, ax=ax, label=f"{source}, $n$ = {n}")
         verdict = "passes" if fit.passes else "fails"
         ax.set_title(rf"{verdict} $d_{{ks}} < d_c$ ($x_{{\min}}$ {xmin_rule}): $\hat\beta$ = {fit.beta:.2f}",
-                     fontsize=9)
+                     fontsize=11)
         return fig
 
     return render
