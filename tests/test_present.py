@@ -55,3 +55,18 @@ def test_hide_machinery_and_copy_figures(tmp_path):
     (tmp_path / "res" / "figures" / "f.pdf").write_bytes(b"x")
     copied = pages.copy_figures(tmp_path / "res", "ch", tmp_path / "_extra")
     assert [p.relative_to(tmp_path).as_posix() for p in copied] == ["_extra/figures/ch/f.png"]
+
+
+def test_fit_page_narrows_a_wide_figure_and_keeps_text_size():
+    """A legend outside the axes makes the saved figure wider than the page, which would shrink its text:
+    fit_page narrows the axes instead, and the text keeps its size in points."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plotting.subplots(1, 2, width=3.7)
+    for ax in axes:
+        ax.plot([1, 2], label="a long legend label here")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1))
+    assert plotting.saved_width(fig) > 1.05 * plotting.PAGE_WIDTH
+    assert plotting.fit_page(fig) <= 1.005 * plotting.PAGE_WIDTH
+    assert plotting.smallest_font_pt(fig) >= plotting.MIN_FONT_PT
+    plt.close(fig)

@@ -68,9 +68,28 @@ def figure_html(png: bytes, chapter: str, name: str, caption: str, width_in: flo
             f'style="width: min(100%, {round(width_in * 100)}px)"></a>{cap}</figure>')
 
 
+def saved_width(fig: plt.Figure) -> float:
+    """Width in inches of ``fig`` as ``savefig(bbox_inches="tight")`` writes it (legends outside the axes included)."""
+    fig.canvas.draw()
+    return fig.get_tightbbox(fig.canvas.get_renderer()).padded(plt.rcParams["savefig.pad_inches"]).width
+
+
+def fit_page(fig: plt.Figure, width: float = PAGE_WIDTH, tries: int = 3) -> float:
+    """Narrow ``fig`` until its saved width is at most ``width`` (text keeps its size in points; the axes give way),
+    so that the page never shrinks it and its text stays >= MIN_FONT_PT; returns the saved width."""
+    w = saved_width(fig)
+    for _ in range(tries):
+        if w <= width * 1.005:
+            break
+        size = fig.get_size_inches()
+        fig.set_size_inches(max(size[0] - (w - width) - 0.02, 1.0), size[1])
+        w = saved_width(fig)
+    return w
+
+
 def save_figure(fig: plt.Figure, chapter: str, name: str, caption: str = "") -> list[Path]:
     """Save ``fig`` as ``figures/<name>.png`` (200 dpi, twice the screen's 100 px per inch) and ``.pdf`` in the
-    chapter's output folder.
+    chapter's output folder, narrowed to the page width first (:func:`fit_page`).
 
     In a notebook it shows the figure right there (and closes it, so it is not drawn twice): an invisible anchor
     (``id="fig-<chapter>-<name>"``, which the scorecard rows link to), the 2x PNG linked to its full-size file, with
@@ -79,6 +98,7 @@ def save_figure(fig: plt.Figure, chapter: str, name: str, caption: str = "") -> 
     folder = output_dir(chapter) / "figures"
     folder.mkdir(parents=True, exist_ok=True)
     paths = SavedFigure(folder / f"{name}.{ext}" for ext in ("png", "pdf"))
+    fit_page(fig)
     for path in paths:
         fig.savefig(path, bbox_inches="tight")
     if _in_kernel():
