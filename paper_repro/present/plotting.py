@@ -68,22 +68,42 @@ def figure_html(png: bytes, chapter: str, name: str, caption: str, width_in: flo
             f'style="width: min(100%, {round(width_in * 100)}px)"></a>{cap}</figure>')
 
 
+def _draw(fig: plt.Figure) -> tuple[float, bool]:
+    """(saved width in inches, whether the constrained layout collapsed) of a draw of ``fig``."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig.canvas.draw()
+    collapsed = any("constrained_layout not applied" in str(w.message) for w in caught)
+    box = fig.get_tightbbox(fig.canvas.get_renderer()).padded(plt.rcParams["savefig.pad_inches"])
+    return box.width, collapsed
+
+
 def saved_width(fig: plt.Figure) -> float:
     """Width in inches of ``fig`` as ``savefig(bbox_inches="tight")`` writes it (legends outside the axes included)."""
-    fig.canvas.draw()
-    return fig.get_tightbbox(fig.canvas.get_renderer()).padded(plt.rcParams["savefig.pad_inches"]).width
+    return _draw(fig)[0]
 
 
-def fit_page(fig: plt.Figure, width: float = PAGE_WIDTH, tries: int = 3) -> float:
+def fit_page(fig: plt.Figure, width: float = PAGE_WIDTH, tries: int = 4) -> float:
     """Narrow ``fig`` until its saved width is at most ``width`` (text keeps its size in points; the axes give way),
-    so that the page never shrinks it and its text stays >= MIN_FONT_PT; returns the saved width."""
-    w = saved_width(fig)
+    so that the page never shrinks it and its text stays >= MIN_FONT_PT. When that cannot work (the layout collapses,
+    or something wider than the page does not shrink, e.g. a wide legend) the figure keeps the size the chapter drew
+    it at. Returns the saved width."""
+    original = fig.get_size_inches().copy()
+    w, _ = _draw(fig)
     for _ in range(tries):
-        if w <= width * 1.005:
-            break
+        if w <= width:
+            return w
         size = fig.get_size_inches()
-        fig.set_size_inches(max(size[0] - (w - width) - 0.02, 1.0), size[1])
-        w = saved_width(fig)
+        fig.set_size_inches(max(size[0] - (w - width) - 0.05, 1.0), size[1])
+        narrower, collapsed = _draw(fig)
+        if collapsed or narrower >= w - 0.01:
+            break
+        w = narrower
+    if w > width:
+        fig.set_size_inches(*original)
+        w, _ = _draw(fig)
     return w
 
 

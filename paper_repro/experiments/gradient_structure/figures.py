@@ -96,9 +96,9 @@ def plot_iteration_wise(result, controls):
     for src, ls in zip(SOURCES, (":", "-.", "--", (0, (5, 1)), "-")):
         ax.axhline(controls.rates["top_k"][src], color="gray", lw=1, ls=ls, label=LABELS[src])
     ax.set(xlabel="test batch size $B$", ylabel="fraction passing", ylim=(-0.03, 1.03),
-           title="end of training, fixed tail; gray: control samples, same $n$")
+           title="end of training, fixed tail;\ngray: control samples, same $n$")
     _ticks(ax, result.checkpoints[0].iter_batch_sizes)
-    _legend_below(ax, ncol=3)
+    _legend_below(ax, ncol=2)
     plot_controls(ax3, controls, _ours(result, {"our gradients": "iter", "our noise": "iter_noise"}),
                   f"iteration-wise test, n = {controls.n:,} minibatches")
     c = result.checkpoints[-1]
@@ -107,7 +107,7 @@ def plot_iteration_wise(result, controls):
     grid = np.linspace(v.min(), v.max(), 200)
     ax2.plot(grid, stats.norm.pdf(grid, v.mean(), v.std()), "k-", label="Gaussian, same mean and std")
     ax2.set(xlabel=r"$g_i$ over minibatches", ylabel="density",
-            title=f"{c.dataset} / {c.model}, end of training: excess kurtosis {stats.kurtosis(v):.2f}")
+            title=f"{c.dataset} / {c.model}, end of training:\nexcess kurtosis {stats.kurtosis(v):.2f}")
     _legend_below(ax2)
     return fig
 

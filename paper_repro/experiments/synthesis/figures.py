@@ -30,10 +30,10 @@ def scale_mixture(end: list[dict], ctrl):
     lim = [0.3, 2.3]
     ax.plot(lim, lim, "k--", lw=1, label="equal")
     ax.set(xlim=lim, ylim=lim, xlabel="pooled α̂ (measured noise)", ylabel="α̂ of Gaussian, same scales")
-    _legend_below(ax, 3)
+    _legend_below(ax, 2)
     ctrl.plot(bx)
     bx.set_title("rule's controls", fontsize=11)
-    bx.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2, frameon=False, fontsize=11)
+    bx.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=1, frameon=False, fontsize=11)
     return fig
 
 
@@ -47,10 +47,10 @@ def coordinate_tails(end: list[dict], gauss: np.ndarray, ctrl):
                 and np.isfinite(a)]
         ax.hist(np.clip(vals, 0.5, 4), bins, density=True, alpha=0.45, color=f"C{i}", label=net)
     ax.set(xlabel="α̂ of one coordinate across minibatches", ylabel="density")
-    _legend_below(ax, 3)
+    _legend_below(ax, 2)
     ctrl.plot(bx)
     bx.set_title("rule's controls", fontsize=11)
-    bx.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2, frameon=False, fontsize=11)
+    bx.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=1, frameon=False, fontsize=11)
     return fig
 
 
