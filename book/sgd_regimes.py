@@ -14,7 +14,12 @@
 # This chapter reproduces *Dissecting the Effects of SGD Noise in Distinct Regimes of Deep Learning*
 # {cite}`sclocchi2023dissecting`. The paper asks when the noise of stochastic gradient descent, measured by a
 # temperature $T$, changes what a network learns, and finds that the answer depends on the training regime set by
-# the scale $\alpha$ of the output {cite}`geiger2020disentangling`:
+# the scale $\alpha$ of the output {cite}`geiger2020disentangling`.
+#
+# ```{glue:} verdict_box
+# ```
+#
+# The claims, in the paper's terms:
 #
 # 1. **Phase diagram.** In the $(\alpha, T)$ plane noise is useful in one regime and detrimental in the other; on
 #    the feature side ($\alpha \ll 1$) the best temperature scales as $T_\mathrm{opt} \sim \alpha^{k}$ with
@@ -24,9 +29,6 @@
 #    (and its test error changes) above a temperature $T_c \sim P^{-a}$.
 # 3. **Perceptron.** On data whose density near the decision boundary is $\propto |x_1|^\chi$, the informative
 #    weight $w_\parallel$ grows with $P$ with an exponent that depends on $\chi$.
-#
-# ```{glue:} verdict_box
-# ```
 #
 # **What we run: the released code's model and units** (AntonioScl/SGD_learning_regimes). Fully connected nets
 # of $L$ hidden layers of width $h$, no biases, weights $\mathcal N(0,1)$, hidden layers
