@@ -187,6 +187,14 @@ def check_explorers(page, name):
             assert before and after and before != after, f"{name} explorer {k}: control {i} ({kind}) changed nothing"
 
 
+def check_first_screen(page, name: str, viewport: dict):
+    """Issue 27: a chapter opens with its verdicts: the verdict box starts on the first screen."""
+    box = page.locator(".pr-verdict-box")
+    assert box.count() == 1, f"{name}: {box.count()} verdict boxes"
+    top = box.bounding_box()["y"]
+    assert top < viewport["height"], f"{name}: the verdicts start at {top:.0f} px, below the first screen"
+
+
 def check_reader_layout(browser, html: Path, chapters: list[str]):
     """Issue 16 as a reader meets the book: desktop 1280x900 and phone 390x844."""
     base, server = serve(html)
@@ -204,10 +212,11 @@ def check_reader_layout(browser, html: Path, chapters: list[str]):
             not desk.locator(".pr-scorecard .math").count(), "scorecard: math not typeset"
         goto(desk, f"{base}/book/intro.html")
         assert desk.locator(".pr-tally").count() == 1, "index: no tally table"
-        top = desk.locator(".pr-tally").bounding_box()["y"]
-        assert top < DESKTOP["height"], f"index: the tally starts at {top:.0f} px, below the first screen"
+        top = desk.locator(".pr-findings").bounding_box()["y"]  # issue 27: one finding per paper, first
+        assert top < DESKTOP["height"], f"index: the findings start at {top:.0f} px, below the first screen"
         for name in chapters:
             goto(desk, f"{base}/book/{name}.html")
+            check_first_screen(desk, name, DESKTOP)
             check_explorers(desk, name)
         desk.close()
         phone = new_page(browser, PHONE)
@@ -219,6 +228,8 @@ def check_reader_layout(browser, html: Path, chapters: list[str]):
                                     "'.paper-repro-controls .widget-slider .noUi-target')).filter(t => t.offsetParent !== null)"
                                     ".map(t => Math.round(t.getBoundingClientRect().width))")
             assert all(w >= 120 for w in tracks), f"{rel}: slider tracks {tracks} px on a phone"
+            if rel.startswith("book/") and rel[5:-5] in chapters:
+                check_first_screen(phone, rel[5:-5], PHONE)
         phone.close()
     finally:
         server.shutdown()
