@@ -120,7 +120,17 @@ def findings_markdown(claims: dict[str, list[dict]], chapters: list[tuple[str, s
         items.append(f"<li>{link} — {VERDICT_MARK.get(first['verdict'], html.escape(first['verdict']))} "
                      f"{_html_text(_sentence(first['statement']))} <span class=\"pr-ours\">Here: "
                      f"{_html_text(first['ours'])}</span> <span class=\"pr-links\">({summary})</span></li>")
-    return f'<div class="pr-verdict-box pr-findings"><ul class="pr-verdict-list">{"".join(items)}</ul></div>\n'
+    total = dict.fromkeys(VERDICT_ORDER[:4], 0)
+    for name, _ in chapters:
+        for v, k in tally(claims.get(name) or []).items():
+            if v in total:
+                total[v] += k
+    n = sum(total.values())
+    head = (f"<p><b>In this build</b>: {total['reproduced']} of the {n} claims whose target a paper states are "
+            f"reproduced, {total['partly']} partly, {total['not reproduced']} not reproduced and "
+            f"{total['inconclusive']} inconclusive.</p>" if n else "")
+    return (f'<div class="pr-verdict-box pr-findings">{head}<ul class="pr-verdict-list">{"".join(items)}</ul>'
+            "</div>\n")
 
 
 def show_verdict_box(chapter: str, claims: list) -> None:
