@@ -116,7 +116,9 @@ def test_tally_counts_only_stated_targets_and_box_links_rows():
     box = scorecard.verdict_box_html("ch", rows)
     assert "A holds." in box and "C holds." in box and "B holds" not in box
     assert 'href="scorecard.html#claim-ch-a"' in box and 'href="#fig-ch-fig1"' in box
-    assert "1 more row whose target the paper does not state" in box and "1 row beyond the paper" in box
+    assert "1 more row whose target the paper does not state" in box and "1 more row beyond the paper" in box
+    only_apart = scorecard.verdict_box_html("ch", [rows[1], rows[3]])
+    assert "B holds." in only_apart and "none counted" in only_apart and "D holds" not in only_apart
     with pytest.raises(Exception, match="basis"):
         Claim("e", "E", verdict="reproduced", basis="hearsay", **common)
     page = scorecard.scorecard_markdown({"ch": [dataclasses.asdict(r) for r in rows]}, [("ch", "Chapter")])

@@ -71,35 +71,39 @@ def _sentence(text: str) -> str:
     return text if not text or text[-1] in ".!?" else text + "."
 
 
+def _item(chapter: str, r: dict, scorecard: str) -> str:
+    links = f'<a href="{scorecard}#{claim_anchor(chapter, r["id"])}">row</a>'
+    if r.get("figure"):
+        links += f' · <a href="#{figure_anchor(chapter, r["figure"])}">figure</a>'
+    return (f'<li>{VERDICT_MARK.get(r["verdict"], html.escape(r["verdict"]))} {_html_text(_sentence(r["statement"]))} '
+            f'<span class="pr-ours">Here: {_html_text(r["ours"])}</span> <span class="pr-links">({links})</span></li>')
+
+
 def verdict_box_html(chapter: str, claims: list, *, scorecard: str = "scorecard.html") -> str:
     """The box a chapter opens with: its tally (counted rows only) and one sentence per counted claim, each linked to
-    its scorecard row and backing figure; rows shown apart and beyond the paper are counted in one closing line."""
+    its scorecard row and backing figure. A chapter with no counted row lists the paper's claims whose target the
+    paper does not state (said so), else its rows beyond the papers (a synthesis); the rest is counted in one line."""
     rows = [_as_row(c) for c in claims]
     counts = tally(rows)
     parts = ", ".join(f"{VERDICT_MARK[v]}&nbsp;{counts[v]}" for v in VERDICT_ORDER[:4] if counts[v])
     n = sum(counts.values())
-    items = []
-    listed = [r for r in rows if counted(r)] or [r for r in rows if r.get("beyond")]  # a synthesis: its own rows
-    for r in listed:
-        links = f'<a href="{scorecard}#{claim_anchor(chapter, r["id"])}">row</a>'
-        if r.get("figure"):
-            links += f' · <a href="#{figure_anchor(chapter, r["figure"])}">figure</a>'
-        items.append(f'<li>{VERDICT_MARK.get(r["verdict"], html.escape(r["verdict"]))} '
-                     f'{_html_text(_sentence(r["statement"]))} <span class="pr-ours">Here: {_html_text(r["ours"])}'
-                     f'</span> <span class="pr-links">({links})</span></li>')
-    apart, beyond = len(shown_apart(rows)), sum(bool(r.get("beyond")) for r in rows)
-    extra = []
-    if apart:
-        extra.append(f"{apart} more row{'s' * (apart != 1)} whose target the paper does not state")
-    if beyond:
-        extra.append(f"{beyond} row{'s' * (beyond != 1)} beyond the paper")
+    apart, beyond = shown_apart(rows), [r for r in rows if r.get("beyond")]
+    if n:
+        listed, rest = [r for r in rows if counted(r)], [("whose target the paper does not state", apart),
+                                                           ("beyond the paper", beyond)]
+        head = f"<b>Verdicts of this run</b> ({n} claim{'s' * (n != 1)} with a target the paper states): {parts}"
+    elif apart:
+        listed, rest = apart, [("beyond the paper", beyond)]
+        head = ("<b>Verdicts of this run</b>, none counted: the paper's text with its targets could not be read, so "
+                "each target below comes from its abstract, a summary or our derivation (the row says which)")
+    else:
+        listed, rest = beyond, []
+        head = "<b>Verdicts of this run</b>: the rows of this chapter go beyond the papers (none is counted)"
+    extra = [f"{len(g)} {'more ' if listed else ''}row{'s' * (len(g) != 1)} {what}" for what, g in rest if g]
     tail = (f'<p class="pr-apart">Shown in the chapter and on the <a href="{scorecard}">scorecard</a> but not '
             f'counted: {" and ".join(extra)}.</p>') if extra else ""
-    head = (f"<p><b>Verdicts of this run</b> ({n} claim{'s' * (n != 1)} with a target the paper states): {parts}</p>"
-            if n else "<p><b>Verdicts of this run</b>: no claim with a target the paper states was checked"
-            + ("; the rows of this chapter go beyond the papers:" if listed else ".") + "</p>")
-    body = f'<ul class="pr-verdict-list">{"".join(items)}</ul>' if items else ""
-    return f'<div class="pr-verdict-box">{head}{body}{tail}</div>'
+    body = f'<ul class="pr-verdict-list">{"".join(_item(chapter, r, scorecard) for r in listed)}</ul>' if listed else ""
+    return f'<div class="pr-verdict-box"><p>{head}{":" if listed else "."}</p>{body}{tail}</div>'
 
 
 def findings_markdown(claims: dict[str, list[dict]], chapters: list[tuple[str, str]], *, link_prefix: str = "") -> str:
