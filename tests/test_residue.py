@@ -30,7 +30,9 @@ def _code(outputs):
 
 
 CLEAN = _nb(nbformat.v4.new_markdown_cell("# Title\n\n```{glue:} verdict_box\n```\n\nWe fit $\\alpha$ over "
-                                          "{glue:text}`n_test` points with `torch.func`; the error is ± 0.013."),
+                                          "{glue:text}`n_test` points with `torch.func`; the error is ± 0.013. The "
+                                          "first version of the paper (arXiv) differs.\n\n```python\nn_test = 5\n"
+                                          "```"),
             _code([nbformat.v4.new_output("display_data", data={"text/html": "<table><tbody><tr><td>"
                                           '<span class="math notranslate nohighlight">\\(K_1\\)</span></td></tr>'
                                           "</tbody></table>"})]))
@@ -39,6 +41,10 @@ CLEAN = _nb(nbformat.v4.new_markdown_cell("# Title\n\n```{glue:} verdict_box\n``
 @pytest.mark.parametrize("planted, rule", [
     (nbformat.v4.new_markdown_cell("An earlier version of this chapter fitted all points."), "build history"),
     (nbformat.v4.new_markdown_cell("We use `n_test` test points."), "configuration name"),
+    (nbformat.v4.new_markdown_cell("```{admonition} Note\n:class: tip\nWe use `n_test` points.\n```"),
+     "configuration name"),  # a directive's body is prose
+    (_code([nbformat.v4.new_output("display_data", data={"text/html": "<p>rule $d_{ks} &lt; d_c$ holds</p>"})]),
+     "raw LaTeX"),
     (nbformat.v4.new_markdown_cell("Row gn_alpha_below_2 says so."), "claim id"),
     (nbformat.v4.new_markdown_cell("The slope is 1.00 ± 0.00 here."), "± 0.00"),
     (nbformat.v4.new_markdown_cell("T = 6.10352e-05 is the smallest."), "%g decimal"),

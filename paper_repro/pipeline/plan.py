@@ -270,5 +270,7 @@ def gpu_time_line(profile: str = "paper", chapters: list[str] | None = None) -> 
         total_worst += worst
         each.append(f"{name} {human_time(seconds)}" + (f" (at most {human_time(worst)})" if worst > 1.001 * seconds
                                                        else ""))
+    if total <= 0:
+        return f"not planned ({', '.join(each)})"
     most = f", at most {human_time(total_worst)} if every run went to its cap" if total_worst > 1.001 * total else ""
     return f"about {human_time(total)} on one GPU as planned{most} ({', '.join(each)}; the plan below says how)"

@@ -7,15 +7,15 @@ import html as _html
 import re
 from typing import Iterable
 
-HISTORY = re.compile(r"\b(earlier|first|previous|old|older) (version|build|draft)s?\b( of th(is|e) (chapter|book))?|"
-                     r"\bthis chapter (used to|once)\b", re.I)
+HISTORY = re.compile(r"\b(earlier|first|previous|old|older|last) (version|build|draft|run)s? of (this|the) (chapter|book|page)\b"
+                     r"|\bthis (chapter|book) (used to|once)\b", re.I)
 ZERO_ERROR = re.compile(r"±\s*0(?:\.0+)?(?![.\d])")
-RAW_MATH = re.compile(r"(?<![\\$])\$(?!\s)[^$<>\n]{1,80}?(?<![\s\\])\$(?!\d)")
+RAW_MATH = re.compile(r"\$\$[^$]+\$\$|(?<![\\$])\$(?!\s)[^$\n]{1,80}?(?<![\s\\])\$(?!\d)")  # after tags are gone
 LONG_SCI = re.compile(r"\b\d\.\d{4,}e[-+]?\d+\b")  # 6.10352e-05: a float printed by %g, never a reader's number
 EMPTY_TABLE = re.compile(r"<tbody>\s*</tbody>|\bnone in this profile\b", re.I)
 GLUE_ROLE = re.compile(r"\{glue(:\w+)?\}`[^`]*`")
 INLINE_CODE = re.compile(r"`([^`\n]+)`")
-FENCE = re.compile(r"^(```|~~~).*?^\1", re.M | re.S)
+FENCE_LINE = re.compile(r"^\s*(`{3,}|~{3,})\s*(\{([^}]*)\})?.*$")  # a fence: its marker and {directive}, if any
 
 
 def _words(ids: Iterable[str]) -> re.Pattern | None:
@@ -24,8 +24,25 @@ def _words(ids: Iterable[str]) -> re.Pattern | None:
 
 
 def prose(markdown: str) -> str:
-    """A markdown cell's prose: fenced blocks (directives such as ``{glue:} name``) and glue roles removed."""
-    return GLUE_ROLE.sub("", FENCE.sub("", markdown))
+    """A markdown cell's prose: code blocks and pasted glue outputs removed, directive fence lines and their
+    ``:option:`` lines removed, the bodies of directives (admonitions, exercises) kept: they are prose."""
+    out, stack = [], []  # stack of (marker, keep body?)
+    for line in markdown.splitlines():
+        fence = FENCE_LINE.match(line)
+        if fence and stack and fence.group(1) == stack[-1][0] and not fence.group(2) and line.strip() == fence.group(1):
+            stack.pop()  # the closing line of the innermost block
+            continue
+        if fence and (not stack or stack[-1][1]):
+            directive = fence.group(3)
+            keep = directive is not None and not directive.startswith("glue")  # code and glue: not prose
+            stack.append((fence.group(1), keep))
+            continue
+        if stack and not stack[-1][1]:
+            continue
+        if stack and re.match(r"^\s*:[\w-]+:", line):
+            continue  # a directive's option
+        out.append(line)
+    return GLUE_ROLE.sub("", "\n".join(out))
 
 
 def text_checks(text: str, where: str, claim_ids: Iterable[str] = ()) -> list[str]:

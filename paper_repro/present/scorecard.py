@@ -85,9 +85,11 @@ def verdict_box_html(chapter: str, claims: list, *, scorecard: str = "scorecard.
     paper does not state (said so), else its rows beyond the papers (a synthesis); the rest is counted in one line."""
     rows = [_as_row(c) for c in claims]
     counts = tally(rows)
-    parts = ", ".join(f"{VERDICT_MARK[v]}&nbsp;{counts[v]}" for v in VERDICT_ORDER[:4] if counts[v])
+    parts = ", ".join(f"{VERDICT_MARK[v]}&nbsp;{counts[v]}" for v in VERDICT_ORDER if counts[v])  # "not run" too
     n = sum(counts.values())
     apart, beyond = shown_apart(rows), [r for r in rows if r.get("beyond")]
+    if not rows:
+        return '<div class="pr-verdict-box"><p><b>Verdicts of this run</b>: this run saved no claims.</p></div>'
     if n:
         listed, rest = [r for r in rows if counted(r)], [("whose target the paper does not state", apart),
                                                            ("beyond the paper", beyond)]
@@ -116,11 +118,12 @@ def findings_markdown(claims: dict[str, list[dict]], chapters: list[tuple[str, s
         if not rows:
             items.append(f"<li>{link}: not run in this build.</li>")
             continue
-        first = next((r for r in rows if counted(r)), rows[0])
+        first = next((r for r in rows if counted(r)), None) or next(iter(shown_apart(rows)), None) or rows[0]
         counts = tally(rows)
-        n = sum(counts.values())
-        summary = (f"{counts['reproduced']} of {n} counted claims reproduced" if n else
-                   f"{len(rows)} rows beyond or without a stated target, none counted")
+        n = sum(counts[v] for v in VERDICT_ORDER[:4])
+        plural = "s" * (len(rows) != 1)
+        summary = (f"{counts['reproduced']} of {n} counted claim{'s' * (n != 1)} reproduced" if n else
+                   f"{len(rows)} row{plural} beyond the paper or without a stated target, none counted")
         items.append(f"<li>{link} — {VERDICT_MARK.get(first['verdict'], html.escape(first['verdict']))} "
                      f"{_html_text(_sentence(first['statement']))} <span class=\"pr-ours\">Here: "
                      f"{_html_text(first['ours'])}</span> <span class=\"pr-links\">({summary})</span></li>")
