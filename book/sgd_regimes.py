@@ -64,6 +64,7 @@ seeds: "Optional[int]" = None  # seeds per (T, P) cell of the lazy sweep (None: 
 max_steps: "Optional[int]" = None  # SGD step cap per net of the lazy sweep (None: profile preset)
 phase_P: "Optional[int]" = None  # training-set size of the phase diagram (None: profile preset)
 threads: int = 1  # torch CPU threads (1 is fastest on a shared machine)
+full_grid: bool = False  # with profile paper: the released grids, every cell (preset paper_full)
 
 # %% tags=["remove-input"]
 import time
@@ -80,7 +81,8 @@ from paper_repro.present.scorecard import show_verdict_box
 from paper_repro.present.widgets import explorer
 
 # %% tags=["remove-input"]
-cfg = sr.make_config(profile, device=device, seeds=seeds, max_steps=max_steps, phase_P=phase_P)
+cfg = sr.make_config("paper_full" if full_grid and profile == "paper" else profile, device=device, seeds=seeds,
+                     max_steps=max_steps, phase_P=phase_P)
 cfg = sr.shrink(cfg) if shrink else cfg
 opts = SweepOptions(executor=executor, slurm_partition=slurm_partition, gpus_per_node=gpus_per_node,
                     timeout_min=timeout_min, array_parallelism=array_parallelism)

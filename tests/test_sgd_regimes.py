@@ -273,3 +273,16 @@ def test_mnas_planned_peak_matches_a_measured_chunked_evaluation(tmp_path):
     got = json.loads(proc.stdout.strip().splitlines()[-1])
     assert got["planned"] > 2e8, "large enough for the resident memory to resolve it"
     assert 0.6 <= got["measured"] / got["planned"] <= 1.5, got
+
+
+def test_full_grid_parameter_selects_the_released_grid():
+    """`-p full_grid True` with the paper profile runs the paper_full preset (every released cell); the paper
+    preset thins the MNAS grids within the same ranges."""
+    from paper_repro.pipeline import chapters
+
+    params = {p.name: p.default for p in chapters.find_chapter("sgd_regimes").parameters()}
+    assert params["full_grid"] is False
+    src = chapters.find_chapter("sgd_regimes").path.read_text()
+    assert 'sr.make_config("paper_full" if full_grid and profile == "paper" else profile' in src
+    full, thin = sr.make_config("paper_full"), sr.make_config("paper")
+    assert len(full.mnas_T) > len(thin.mnas_T) and full.profile == "paper_full"
