@@ -157,9 +157,9 @@ def _config_seeds(name: str, params: dict) -> dict:
 
     try:
         module = importlib.import_module(f"paper_repro.experiments.{name}.config")
-        fields = {f.name for f in dataclasses.fields(module.make_config("smoke"))}
-        cfg = module.make_config(params.get("profile", "quick"),
-                                 **{k: v for k, v in params.items() if k in fields and k != "profile"})
+        cfg = module.make_config(params.get("profile", "quick"))
+        fields = {f.name for f in dataclasses.fields(cfg)} - {"profile"}
+        cfg = dataclasses.replace(cfg, **{k: v for k, v in params.items() if k in fields})  # validated again
     except Exception:  # noqa: BLE001 - provenance is best effort: a chapter without make_config records none
         return {}
     return {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg) if "seed" in f.name}

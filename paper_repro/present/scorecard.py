@@ -71,12 +71,27 @@ def _sentence(text: str) -> str:
     return text if not text or text[-1] in ".!?" else text + "."
 
 
+def _finding(r: dict, note: str) -> str:
+    """One claim as a sentence: verdict badge, statement, our number, then ``note`` (links or counts) in brackets."""
+    return (f'{VERDICT_MARK.get(r["verdict"], html.escape(r["verdict"]))} {_html_text(_sentence(r["statement"]))} '
+            f'<span class="pr-ours">Here: {_html_text(r["ours"])}</span> <span class="pr-links">({note})</span>')
+
+
 def _item(chapter: str, r: dict, scorecard: str) -> str:
     links = f'<a href="{scorecard}#{claim_anchor(chapter, r["id"])}">row</a>'
     if r.get("figure"):
         links += f' · <a href="#{figure_anchor(chapter, r["figure"])}">figure</a>'
-    return (f'<li>{VERDICT_MARK.get(r["verdict"], html.escape(r["verdict"]))} {_html_text(_sentence(r["statement"]))} '
-            f'<span class="pr-ours">Here: {_html_text(r["ours"])}</span> <span class="pr-links">({links})</span></li>')
+    return f"<li>{_finding(r, links)}</li>"
+
+
+def totals(claims: dict[str, list[dict]], chapters: list[tuple[str, str]]) -> dict[str, int]:
+    """Counted verdicts (reproduced, partly, not reproduced, inconclusive) summed over the chapters."""
+    out = dict.fromkeys(VERDICT_ORDER[:4], 0)
+    for name, _ in chapters:
+        counts = tally(claims.get(name) or [])
+        for v in out:
+            out[v] += counts[v]
+    return out
 
 
 def verdict_box_html(chapter: str, claims: list, *, scorecard: str = "scorecard.html") -> str:
@@ -124,14 +139,8 @@ def findings_markdown(claims: dict[str, list[dict]], chapters: list[tuple[str, s
         plural = "s" * (len(rows) != 1)
         summary = (f"{counts['reproduced']} of {n} counted claim{'s' * (n != 1)} reproduced" if n else
                    f"{len(rows)} row{plural} beyond the paper or without a stated target, none counted")
-        items.append(f"<li>{link} — {VERDICT_MARK.get(first['verdict'], html.escape(first['verdict']))} "
-                     f"{_html_text(_sentence(first['statement']))} <span class=\"pr-ours\">Here: "
-                     f"{_html_text(first['ours'])}</span> <span class=\"pr-links\">({summary})</span></li>")
-    total = dict.fromkeys(VERDICT_ORDER[:4], 0)
-    for name, _ in chapters:
-        for v, k in tally(claims.get(name) or []).items():
-            if v in total:
-                total[v] += k
+        items.append(f"<li>{link} — {_finding(first, summary)}</li>")
+    total = totals(claims, chapters)
     n = sum(total.values())
     head = (f"<p><b>In this build</b>: {total['reproduced']} of the {n} claims whose target a paper states are "
             f"reproduced, {total['partly']} partly, {total['not reproduced']} not reproduced and "
@@ -209,12 +218,10 @@ def tally_markdown(claims: dict[str, list[dict]], chapters: list[tuple[str, str]
     HTML table; ``link_prefix`` is the path from the page to the chapters' folder."""
     cols = VERDICT_ORDER[:4]
     head = "".join(f'<th class="pr-count">{v}</th>' for v in cols)
-    body, total = [], dict.fromkeys(cols, 0)
+    body, total = [], totals(claims, chapters)
     for name, title in chapters:
         rows = claims.get(name) or []
         counts = tally(rows)
-        for v in cols:
-            total[v] += counts[v]
         cells = "".join(f'<td class="pr-count" data-label="{v}">{counts[v]}</td>' for v in cols)
         prof = _profiles(rows) if rows else "not run"
         body.append(f'<tr><td data-label="chapter"><a href="{link_prefix}{name}.html">'

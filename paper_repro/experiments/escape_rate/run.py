@@ -97,10 +97,8 @@ class EscapeResult:
         verdict must not change with the draw of x, y)."""
         e, w = self.runs[key], self.window(key)
         slope, se = censored_slope(e.c[w], e.times[w], e.max_time, self.boot)
-        label = self.draws.get(key)
-        if label is not None and len(np.unique(label)) >= 2:
-            each = np.array([censored_slope(e.c[w], e.times[w][:, label == j], e.max_time, 0)[0]
-                             for j in np.unique(label)])
+        if key in self.draws:
+            each = self.draw_slopes(key)
             each = each[np.isfinite(each)]
             if len(each) >= 2:
                 se = max(se, float(np.std(each, ddof=1) / np.sqrt(len(each))))
