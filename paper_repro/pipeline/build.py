@@ -42,12 +42,11 @@ def stage_book(root: Path = REPO_ROOT, out: Path | None = None, stage: Path | No
     try:
         site.vendor_widget_js(stage)
         sphinx.setdefault("extra_extensions", []).append("paper_repro.present.site")
-        sphinx.setdefault("config", {}).update(nb_ipywidgets_js={}, html_extra_path=["_extra"])
+        sphinx.setdefault("config", {}).update(nb_ipywidgets_js={})
     except (RuntimeError, OSError) as exc:  # no npm: myst-nb's CDN links stay
         warnings.warn(f"widget JavaScript not vendored ({exc}); pages will load it from a CDN", stacklevel=2)
     try:
         sphinx.setdefault("config", {})["mathjax_path"] = site.vendor_mathjax(stage)
-        sphinx["config"]["html_extra_path"] = ["_extra"]
     except (RuntimeError, OSError) as exc:  # no npm: MathJax comes from its CDN
         warnings.warn(f"MathJax not vendored ({exc}); pages will load it from a CDN", stacklevel=2)
     # pydata theme: an explicit colour mode (an empty one logs a console error on every page)
@@ -85,13 +84,14 @@ def stage_book(root: Path = REPO_ROOT, out: Path | None = None, stage: Path | No
         site.fill_placeholder(pages / "intro.md", "findings", findings_markdown(claims, listed))
     if (pages / "running.md").exists():
         site.fill_placeholder(pages / "running.md", "profile-costs",
-                              costs.costs_markdown(costs.load(root / "book" / "profile_costs.json"), [c.name for c in chapters(root)]))
+                              costs.costs_markdown(costs.load(root / "book" / "profile_costs.json"), [n for n, _ in listed]))
         from . import plan
 
+        plans = {c.name: plan.chapter_plan(c.name, "paper") for c in plan.book_chapters()}  # planned once, shown twice
         if "<!-- paper-plan -->" in (pages / "running.md").read_text():
-            site.fill_placeholder(pages / "running.md", "paper-plan", plan.plan_markdown("paper"))
+            site.fill_placeholder(pages / "running.md", "paper-plan", plan.plan_markdown("paper", plans=plans))
         if "<!-- paper-gpu-time -->" in (pages / "running.md").read_text():
-            site.fill_placeholder(pages / "running.md", "paper-gpu-time", plan.gpu_time_line("paper"))
+            site.fill_placeholder(pages / "running.md", "paper-gpu-time", plan.gpu_time_line("paper", plans=plans))
     if (pages / "execution_report.md").exists():
         rows = execution_report(out, {name: path for name, (_, path) in chosen.items()})
         for row in rows:  # which profile each page shows, and whether it is the one asked for

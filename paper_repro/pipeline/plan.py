@@ -232,15 +232,16 @@ def plan_text(chapters: list[str] | None = None, profile: str = "paper") -> tupl
     return "\n".join(lines), missing
 
 
-def plan_markdown(profile: str = "paper", chapters: list[str] | None = None) -> str:
-    """The plan as Markdown tables, one per chapter (for the "Running the book" page, generated at build time)."""
+def plan_markdown(profile: str = "paper", chapters: list[str] | None = None, plans: dict | None = None) -> str:
+    """The plan as Markdown tables, one per chapter (for the "Running the book" page, generated at build time);
+    ``plans`` ({chapter: ChapterPlan}) saves planning again what the caller already planned."""
     names = chapters or [c.name for c in book_chapters()]
     cpu, rates = cpu_rate(), gpu_rates()
     out = [f"Computed from each chapter's `plan()` of its `{profile}` preset when this page was built. *CPU here*: "
            f"at {cpu / 1e9:.1f} GFLOP/s, a float32 matrix-multiply peak measured on the machine that built this "
            f"page (a lower bound). *GPU*: {_gpu_line(rates)}.", ""]
     for name in names:
-        plan = chapter_plan(name, profile)
+        plan = (plans or {}).get(name) or chapter_plan(name, profile)
         out.append(f"**[{name}]({name})** — datasets: {_datasets_line(plan).replace('MISSING', 'not on this machine')}")
         out.append("")
         if plan.error:
@@ -254,13 +255,14 @@ def plan_markdown(profile: str = "paper", chapters: list[str] | None = None) -> 
     return "\n".join(out)
 
 
-def gpu_time_line(profile: str = "paper", chapters: list[str] | None = None) -> str:
+def gpu_time_line(profile: str = "paper", chapters: list[str] | None = None, plans: dict | None = None) -> str:
     """One line for the profiles table: the plan's GPU time per chapter and in total (measured rate where
-    ``make gpu-check`` ran, else the assumed peak), e.g. "about 108 d on one GPU as planned (tail_index 3.1 h, ...)"."""
+    ``make gpu-check`` ran, else the assumed peak), e.g. "about 108 d on one GPU as planned (tail_index 3.1 h, ...)";
+    ``plans`` as in :func:`plan_markdown`."""
     names = chapters or [c.name for c in book_chapters()]
     rates, each, total, total_worst = gpu_rates(), [], 0.0, 0.0
     for name in names:
-        plan = chapter_plan(name, profile)
+        plan = (plans or {}).get(name) or chapter_plan(name, profile)
         if plan.error:
             each.append(f"{name} not planned")
             continue
